@@ -1,0 +1,43 @@
+# churnwatch — the two commands are `make run` and `make test`; both set up .venv/ on first use.
+SHELL := /bin/bash
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint fmt schemas clean services
+
+run: $(BIN)/churnwatch services  ## the demo on embedded broker + Redis
+	$(BIN)/churnwatch demo
+
+test: $(BIN)/churnwatch services lint  ## the whole suite: lint, types, unit, integration
+	$(BIN)/pytest
+
+lint: $(BIN)/churnwatch
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python -m topics.schemas --check
+
+fmt: $(BIN)/churnwatch
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+schemas: $(BIN)/churnwatch  ## regenerate topics/schemas/*.json from the record models
+	$(BIN)/python -m topics.schemas
+
+# The project installed into .venv/ (editable), with the dev tools.
+$(BIN)/churnwatch: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(BIN)/churnwatch
+
+# Debian packages the tests and the demo run for real: redis-server.
+services:
+	@command -v redis-server >/dev/null || { \
+	  echo "installing redis-server (Debian package)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
