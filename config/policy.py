@@ -1,0 +1,355 @@
+"""Domain policy: thresholds, scorecard weights, levels, playbook — every number the retention
+team may tune, with the defaults from the operator's playbook.
+
+A policy file named by `CHURNWATCH_CONFIG` (JSON) overrides any subset of these defaults. It is
+validated as a whole before anything uses it: an unknown key, a wrong type or an out-of-range
+value raises `PolicyError` naming the key, so a policy is never half-applied.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+
+class PolicyError(ValueError):
+    """The policy is invalid; the message names the offending key path."""
+
+
+def _rng(lo: float | None = None, hi: float | None = None) -> dict[str, float | None]:
+    return {"min": lo, "max": hi}
+
+
+@dataclass(frozen=True)
+class IngestPolicy:
+    """What the contract says about accepting input (defaults are contract values)."""
+
+    allowed_lateness_hours: float = field(default=72.0, metadata=_rng(0, 24 * 30))
+    dedupe_horizon_hours: float = field(default=72.0, metadata=_rng(0, 24 * 30))
+    max_message_bytes: int = field(default=1024 * 1024, metadata=_rng(1024, 64 * 1024 * 1024))
+    max_future_hours: float = field(default=24.0, metadata=_rng(0, 24 * 365))
+    # How far behind the event-time clock evaluations run. Events reordered by less than this
+    # give exactly the alerts of an in-order replay; later ones (within the allowed lateness)
+    # still count in every later window but do not rewrite an alert already issued.
+    evaluation_delay_minutes: float = field(default=60.0, metadata=_rng(0, 24 * 60 * 30))
+
+
+@dataclass(frozen=True)
+class UsageDropPolicy:
+    recent_days: int = field(default=7, metadata=_rng(1, 28))
+    baseline_days: int = field(default=28, metadata=_rng(7, 56))
+    min_drop: float = field(default=0.5, metadata=_rng(0.05, 1))
+    # Light users' weeks are noisy: below this baseline activity a drop says little.
+    min_baseline_active_days: int = field(default=10, metadata=_rng(1, 56))
+
+
+@dataclass(frozen=True)
+class ZeroActivityPolicy:
+    min_days: int = field(default=5, metadata=_rng(1, 60))
+    full_strength_days: int = field(default=10, metadata=_rng(1, 90))
+
+
+@dataclass(frozen=True)
+class CompetitorPolicy:
+    window_days: int = field(default=14, metadata=_rng(1, 60))
+    full_strength_contacts: int = field(default=3, metadata=_rng(1, 100))
+    numbers: tuple[str, ...] = ("10010", "10000", "10099")
+
+
+@dataclass(frozen=True)
+class ContractPolicy:
+    within_days: int = field(default=45, metadata=_rng(1, 365))
+
+
+@dataclass(frozen=True)
+class PortOutPolicy:
+    window_days: int = field(default=30, metadata=_rng(1, 365))
+
+
+@dataclass(frozen=True)
+class SignalPolicy:
+    usage_drop: UsageDropPolicy = field(default_factory=UsageDropPolicy)
+    zero_activity: ZeroActivityPolicy = field(default_factory=ZeroActivityPolicy)
+    competitor_contact: CompetitorPolicy = field(default_factory=CompetitorPolicy)
+    contract_expiring: ContractPolicy = field(default_factory=ContractPolicy)
+    port_out_request: PortOutPolicy = field(default_factory=PortOutPolicy)
+
+
+def _default_weights() -> dict[str, float]:
+    # Log-odds points at full strength (signals fire at strength 0.5). Against the intercept of
+    # -3: port-out alone is critical; one competitor call, ~60% usage drop, ~7 idle days or two
+    # weeks to a contract end with nothing else reach medium.
+    return {
+        "usage_drop": 5.0,
+        "zero_activity": 4.0,
+        "competitor_contact": 6.0,
+        "contract_expiring": 3.6,
+        "port_out_request": 7.0,
+    }
+
+
+@dataclass(frozen=True)
+class ScorePolicy:
+    """Logistic scorecard: score = 1 / (1 + exp(-(intercept + sum(weight * strength))))."""
+
+    intercept: float = field(default=-3.0, metadata=_rng(-20, 20))
+    weights: dict[str, float] = field(default_factory=_default_weights)
+
+
+@dataclass(frozen=True)
+class LevelPolicy:
+    medium: float = field(default=0.5, metadata=_rng(0, 1))
+    high: float = field(default=0.7, metadata=_rng(0, 1))
+    critical: float = field(default=0.9, metadata=_rng(0, 1))
+    # Hysteresis: a level is left only when the score falls this far below its line.
+    clear_margin: float = field(default=0.1, metadata=_rng(0, 1))
+    # A customer is not cleared or lowered sooner than this after the last alert.
+    cooldown_hours: float = field(default=72.0, metadata=_rng(0, 24 * 90))
+
+
+@dataclass(frozen=True)
+class PlaybookRule:
+    """When the alert carries any of `signals` (empty: any) at `min_level` or above, and the
+    customer's stage and tier are among those listed (empty: any), then create this task."""
+
+    action: str
+    channel: str
+    priority: int = field(default=3, metadata=_rng(1, 4))
+    sla_hours: float = field(default=48.0, metadata=_rng(0.1, 24 * 30))
+    signals: tuple[str, ...] = ()
+    min_level: str = "medium"
+    stages: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()
+    talking_points: tuple[str, ...] = ()
+    offer_code: str | None = None
+    offer_description: str | None = None
+
+
+def _default_playbook() -> tuple[PlaybookRule, ...]:
+    return (
+        PlaybookRule(
+            action="retention_call",
+            channel="retention_desk",
+            priority=1,
+            sla_hours=4,
+            signals=("port_out_request", "competitor_contact"),
+            min_level="medium",
+            talking_points=("Ask what the other operator offered; match it if the value allows.",),
+            offer_code="special_tariff",
+            offer_description="Special retention tariff",
+        ),
+        PlaybookRule(
+            action="renewal_bundle",
+            channel="outbound_call",
+            priority=2,
+            sla_hours=72,
+            signals=("contract_expiring",),
+            talking_points=("Offer a renewal bundle before the contract ends.",),
+            offer_code="renewal_bundle",
+            offer_description="Renewal bundle with extra data",
+        ),
+        PlaybookRule(
+            action="reactivation",
+            channel="sms",
+            priority=3,
+            sla_hours=48,
+            signals=("zero_activity",),
+            talking_points=("Check the line still works; offer a reactivation bonus.",),
+            offer_code="reactivation_bonus",
+            offer_description="Bonus data on next top-up",
+        ),
+        PlaybookRule(
+            action="usage_incentive",
+            channel="app_push",
+            priority=3,
+            sla_hours=72,
+            signals=("usage_drop",),
+            talking_points=("Remind of unused allowance; offer points for usage.",),
+            offer_code="points_promotion",
+            offer_description="Double loyalty points this month",
+        ),
+        PlaybookRule(
+            action="retention_call",
+            channel="retention_desk",
+            priority=2,
+            sla_hours=24,
+            talking_points=("General retention call: ask about satisfaction.",),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ContactPolicy:
+    holdout_share: float = field(default=0.05, metadata=_rng(0, 1))
+    holdout_salt: str = "churnwatch-holdout-v1"
+    task_expiry_days: float = field(default=7.0, metadata=_rng(0.1, 90))
+    # Platinum and gold customers always go through their account manager.
+    account_manager_tiers: tuple[str, ...] = ("platinum", "gold")
+
+
+@dataclass(frozen=True)
+class TierPolicy:
+    """Value tiers by 3-month average monthly spend (currency units)."""
+
+    platinum: float = field(default=300.0, metadata=_rng(0))
+    gold: float = field(default=150.0, metadata=_rng(0))
+    silver: float = field(default=60.0, metadata=_rng(0))
+
+
+@dataclass(frozen=True)
+class Policy:
+    model: str = "cw-default-2026.11"
+    locale: str = "en"
+    ingest: IngestPolicy = field(default_factory=IngestPolicy)
+    signals: SignalPolicy = field(default_factory=SignalPolicy)
+    score: ScorePolicy = field(default_factory=ScorePolicy)
+    levels: LevelPolicy = field(default_factory=LevelPolicy)
+    tiers: TierPolicy = field(default_factory=TierPolicy)
+    contact: ContactPolicy = field(default_factory=ContactPolicy)
+    playbook: tuple[PlaybookRule, ...] = field(default_factory=_default_playbook)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+LEVELS = ("none", "medium", "high", "critical")
+LOCALES = ("en", "zh")
+CHANNELS = ("account_manager", "retention_desk", "outbound_call", "sms", "app_push", "store")
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """The default policy, overridden by the JSON file at `path` when given."""
+    if path is None:
+        return Policy()
+    try:
+        overrides = orjson.loads(Path(path).read_bytes())
+    except OSError as exc:
+        raise PolicyError(f"CHURNWATCH_CONFIG: cannot read {path}: {exc.strerror}") from exc
+    except orjson.JSONDecodeError as exc:
+        raise PolicyError(f"CHURNWATCH_CONFIG: {path} is not valid JSON: {exc}") from exc
+    return policy_from_dict(overrides)
+
+
+def policy_from_dict(overrides: Mapping[str, Any]) -> Policy:
+    """Build a validated policy from the defaults with `overrides` merged in (deeply)."""
+    merged = _merge(Policy().to_dict(), overrides, "")
+    policy = _build(Policy, merged, "")
+    _check_cross_field(policy)
+    return policy
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any], where: str) -> dict[str, Any]:
+    if not isinstance(over, Mapping):
+        raise PolicyError(f"{where or 'policy'}: expected an object")
+    out = dict(base)
+    for key, value in over.items():
+        path = f"{where}.{key}" if where else key
+        if key not in base:
+            raise PolicyError(f"{path}: unknown key")
+        both_maps = isinstance(base[key], dict) and isinstance(value, Mapping)
+        # Weights are a free-form map: merging keeps the defaults for signals not named.
+        out[key] = _merge_map(base[key], value, path) if both_maps else value
+    return out
+
+
+def _merge_map(base: dict[str, Any], over: Mapping[str, Any], path: str) -> dict[str, Any]:
+    if path.endswith("weights"):
+        return {**base, **over}
+    return _merge(base, over, path)
+
+
+def _build(cls: type[Any], data: Mapping[str, Any], where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        path = f"{where}.{f.name}" if where else f.name
+        if f.name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise PolicyError(f"{path}: required")
+            continue
+        kwargs[f.name] = _coerce(hints[f.name], data[f.name], path)
+        _check_range(f, kwargs[f.name], path)
+    unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
+    if unknown:
+        raise PolicyError(f"{where + '.' if where else ''}{sorted(unknown)[0]}: unknown key")
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any, path: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(inner[0], value, path)
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, Mapping):
+            raise PolicyError(f"{path}: expected an object")
+        return _build(hint, value, path)  # type: ignore[arg-type]
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise PolicyError(f"{path}: expected a list")
+        return tuple(_coerce(args[0], v, f"{path}[{i}]") for i, v in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise PolicyError(f"{path}: expected an object")
+        return {str(k): _coerce(args[1], v, f"{path}.{k}") for k, v in value.items()}
+    return _scalar(hint, value, path)
+
+
+def _scalar(hint: Any, value: Any, path: str) -> Any:
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise PolicyError(f"{path}: expected true or false")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise PolicyError(f"{path}: expected an integer")
+        return value
+    if hint is float:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise PolicyError(f"{path}: expected a number")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise PolicyError(f"{path}: expected a string")
+        return value
+    raise PolicyError(f"{path}: unsupported type {hint!r}")  # pragma: no cover
+
+
+def _check_range(f: dataclasses.Field[Any], value: Any, path: str) -> None:
+    lo, hi = f.metadata.get("min"), f.metadata.get("max")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if lo is not None and value < lo:
+            raise PolicyError(f"{path}: {value} is below the minimum {lo}")
+        if hi is not None and value > hi:
+            raise PolicyError(f"{path}: {value} is above the maximum {hi}")
+
+
+def _check_cross_field(policy: Policy) -> None:
+    lv = policy.levels
+    if not lv.medium < lv.high < lv.critical:
+        raise PolicyError("levels: medium < high < critical must hold")
+    if policy.locale not in LOCALES:
+        raise PolicyError(f"locale: {policy.locale!r} is not one of {', '.join(LOCALES)}")
+    t = policy.tiers
+    if not t.silver <= t.gold <= t.platinum:
+        raise PolicyError("tiers: silver <= gold <= platinum must hold")
+    for i, rule in enumerate(policy.playbook):
+        if rule.channel not in CHANNELS:
+            raise PolicyError(f"playbook[{i}].channel: {rule.channel!r} is not a contract channel")
+        if rule.min_level not in LEVELS[1:]:
+            raise PolicyError(f"playbook[{i}].min_level: {rule.min_level!r} is not a level")

@@ -1,0 +1,131 @@
+"""Process settings from the environment: where the broker and Redis are, how to reach them.
+
+Everything here is deployment, not domain policy (that lives in `config.policy`). Each field has a
+documented default; the names of the environment variables are part of the wire contract.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """Client security, passed identically to Faust (aiokafka) and confluent-kafka clients."""
+
+    protocol: str = "PLAINTEXT"  # PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL
+    sasl_mechanism: str | None = None  # PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512
+    sasl_username: str | None = None
+    sasl_password: str | None = field(default=None, repr=False)  # never logged
+    ssl_cafile: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Deployment settings; `Settings.from_env()` reads them from `CHURNWATCH_*` variables."""
+
+    kafka_bootstrap: str | None = None  # CHURNWATCH_KAFKA_BOOTSTRAP, host:port list
+    redis_url: str = "redis://127.0.0.1:6379/0"  # CHURNWATCH_REDIS_URL (redis:// or rediss://)
+    web_port: int = 6066  # CHURNWATCH_WEB_PORT
+    # Loopback unless configured: the API exposes customer risk, not for the open network.
+    web_host: str = "127.0.0.1"  # CHURNWATCH_WEB_HOST
+    timezone: str = "UTC"  # CHURNWATCH_TIMEZONE, the operator's zone for days and windows
+    config_path: str | None = None  # CHURNWATCH_CONFIG, policy file overriding the defaults
+    api_token: str | None = field(default=None, repr=False)  # CHURNWATCH_API_TOKEN
+    security: KafkaSecurity = field(default_factory=KafkaSecurity)
+    app_id: str = "churnwatch"  # CHURNWATCH_APP_ID, the consumer group and changelog prefix
+    partitions: int = 8  # CHURNWATCH_PARTITIONS, for topics we create
+    store: str = "memory://"  # CHURNWATCH_STORE: memory:// or rocksdb://
+    redis_prefix: str = "churnwatch:"  # CHURNWATCH_REDIS_PREFIX
+    # Short by default: the embedded broker holds group joins for about half the session timeout.
+    session_timeout_s: float = 10.0  # CHURNWATCH_SESSION_TIMEOUT_S
+    data_dir: str = "/tmp/churnwatch"  # CHURNWATCH_DATA_DIR, rocksdb and worker scratch files
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        settings = cls(
+            kafka_bootstrap=env.get("CHURNWATCH_KAFKA_BOOTSTRAP") or None,
+            redis_url=env.get("CHURNWATCH_REDIS_URL", cls.redis_url),
+            web_port=_int(env, "CHURNWATCH_WEB_PORT", cls.web_port),
+            web_host=env.get("CHURNWATCH_WEB_HOST", cls.web_host),
+            timezone=env.get("CHURNWATCH_TIMEZONE", cls.timezone),
+            config_path=env.get("CHURNWATCH_CONFIG") or None,
+            api_token=env.get("CHURNWATCH_API_TOKEN") or None,
+            security=KafkaSecurity(
+                protocol=env.get("CHURNWATCH_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper(),
+                sasl_mechanism=env.get("CHURNWATCH_KAFKA_SASL_MECHANISM") or None,
+                sasl_username=env.get("CHURNWATCH_KAFKA_SASL_USERNAME") or None,
+                sasl_password=env.get("CHURNWATCH_KAFKA_SASL_PASSWORD") or None,
+                ssl_cafile=env.get("CHURNWATCH_KAFKA_SSL_CAFILE") or None,
+            ),
+            app_id=env.get("CHURNWATCH_APP_ID", cls.app_id),
+            partitions=_int(env, "CHURNWATCH_PARTITIONS", cls.partitions),
+            store=env.get("CHURNWATCH_STORE", cls.store),
+            redis_prefix=env.get("CHURNWATCH_REDIS_PREFIX", cls.redis_prefix),
+            session_timeout_s=_float(env, "CHURNWATCH_SESSION_TIMEOUT_S", cls.session_timeout_s),
+            data_dir=env.get("CHURNWATCH_DATA_DIR", cls.data_dir),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        try:
+            self.tz  # noqa: B018 - resolving the zone is the check
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(
+                f"CHURNWATCH_TIMEZONE: unknown time zone {self.timezone!r}"
+            ) from exc
+        if self.security.protocol not in {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"}:
+            raise SettingsError(
+                f"CHURNWATCH_KAFKA_SECURITY_PROTOCOL: {self.security.protocol!r} is not one of "
+                "PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"
+            )
+        if self.store.split("://")[0] not in {"memory", "rocksdb"}:
+            raise SettingsError(f"CHURNWATCH_STORE: {self.store!r} is not memory:// or rocksdb://")
+        if not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError(
+                "CHURNWATCH_REDIS_URL: must start with redis://, rediss:// or unix://"
+            )
+
+    def require_bootstrap(self) -> str:
+        if not self.kafka_bootstrap:
+            raise SettingsError(
+                "CHURNWATCH_KAFKA_BOOTSTRAP is not set: point it at your Kafka brokers "
+                "(host:port[,host:port]), or run `churnwatch demo` to use the embedded broker."
+            )
+        return self.kafka_bootstrap
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}: expected an integer, got {raw!r}") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}: expected a number, got {raw!r}") from exc
