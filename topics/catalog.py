@@ -1,0 +1,49 @@
+"""The topic catalog: every topic named by the wire contract, plus churnwatch's internal ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CDR = "telecom.cdr"
+BILLING = "telecom.billing"
+CRM = "telecom.crm"
+OUTCOMES = "care.outcomes"
+ALERTS = "churn.alerts"
+TASKS = "care.tasks"
+DEADLETTER = "churnwatch.deadletter"
+
+INPUT_TOPICS = (CDR, BILLING, CRM, OUTCOMES)
+# Topics whose events feed the per-customer event-time clock (care outcomes are human replies
+# on their own schedule and never hold back evaluations).
+CLOCK_TOPICS = (CDR, BILLING, CRM)
+OUTPUT_TOPICS = (ALERTS, TASKS, DEADLETTER)
+
+DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int = 8
+    retention_ms: int = 7 * DAY_MS
+    config: dict[str, str] = field(default_factory=dict)
+
+    def kafka_config(self) -> dict[str, str]:
+        return {"retention.ms": str(self.retention_ms), **self.config}
+
+
+def catalog(partitions: int = 8) -> tuple[TopicSpec, ...]:
+    """Every topic churnwatch reads or writes, with our defaults.
+
+    Input retention covers the allowed lateness plus a replay margin; dead letters are kept
+    longest because someone has to read them.
+    """
+    return (
+        TopicSpec(CDR, partitions, 7 * DAY_MS),
+        TopicSpec(BILLING, partitions, 30 * DAY_MS),
+        TopicSpec(CRM, partitions, 30 * DAY_MS),
+        TopicSpec(OUTCOMES, partitions, 30 * DAY_MS),
+        TopicSpec(ALERTS, partitions, 30 * DAY_MS),
+        TopicSpec(TASKS, partitions, 30 * DAY_MS),
+        TopicSpec(DEADLETTER, partitions, 30 * DAY_MS),
+    )
