@@ -1,0 +1,254 @@
+"""The per-partition stream engine: dedupe, lateness, state updates and the event-time clock
+that decides when customers are evaluated.
+
+All of a customer's events land on the same partition number of every input topic, so one
+engine per partition sees a customer's whole story. Its event-time clock is the minimum, over
+the input topics that still have unread data, of the latest event time read from each — so a
+topic that is read faster than another cannot make the other's events look late. Evaluations
+run `evaluation_delay` behind that clock, in event-time order:
+- at each local midnight the clock passes, every customer is evaluated as of that midnight
+  (a day-close sweep: silence is a signal and produces no events of its own);
+- CRM events that cannot wait (port-out, cancel inquiries, complaints, churn) evaluate their
+  customer as of their own time, once the clock reaches it.
+An evaluation as of a moment only uses usage of complete days before it and facts up to it,
+so replaying the same history gives the same alerts, whatever the interleaving of customers.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+
+import orjson
+
+from config.policy import Policy
+from streams.apply import NumberBook, apply_event
+from streams.calendar import DAY_S, Calendar
+from streams.evaluate import ChurnObserved, Evaluation, evaluate
+from streams.state import CustomerState, event_key
+from topics.catalog import CLOCK_TOPICS, CRM, OUTCOMES
+from topics.inputs import OUT_OF_RANGE, TOO_LATE, InputEvent, Rejected
+from topics.partitioning import partition_for
+from topics.records import Alert, CareTask
+
+# CRM events whose customer is evaluated as of the event, not only at the next day close.
+URGENT_CRM = frozenset(
+    {"port_out_request", "cancel_inquiry", "complaint", "port_out_completed", "deactivation"}
+)
+USAGE_HORIZON_DAYS = 63  # 7 recent + 28 baseline + room for 8-week trends
+FACT_HORIZON_DAYS = 120
+DECLINE_SUPPRESS_S = 30 * DAY_S
+DUPLICATE = "duplicate"
+
+
+@dataclass(slots=True)
+class PartitionClock:
+    """The engine's durable clock: latest event time per input topic, and the last closed day."""
+
+    topic_max: dict[str, int] = field(default_factory=dict)
+    event_clock: int | None = None  # min over topics with unread data; never moves back
+    closed_day: int | None = None
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps([self.topic_max, self.event_clock, self.closed_day])
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> PartitionClock:
+        topic_max, clock, closed = orjson.loads(raw)
+        return cls(topic_max, clock, closed)
+
+
+@dataclass(slots=True)
+class Outbox:
+    """What the engine produced since it was last emptied."""
+
+    alerts: list[Alert] = field(default_factory=list)
+    tasks: list[CareTask] = field(default_factory=list)
+    churns: list[ChurnObserved] = field(default_factory=list)
+    risk_changed: set[str] = field(default_factory=set)
+    evaluations: int = 0
+
+
+class PartitionEngine:
+    def __init__(
+        self,
+        partition: int | None,
+        partitions: int | None,
+        policy: Policy,
+        cal: Calendar,
+        states: Iterable[CustomerState] = (),
+        clock: PartitionClock | None = None,
+    ) -> None:
+        self.partition = partition
+        self.partitions = partitions
+        self.policy = policy
+        self.cal = cal
+        self.book = NumberBook(policy.signals.competitor_contact.numbers)
+        self.states: dict[str, CustomerState] = {s.customer_id: s for s in states}
+        self.clock = clock or PartitionClock()
+        self.outbox = Outbox()
+        self.dirty: set[str] = set()
+        self.clock_dirty = False
+        self._lateness_s = int(policy.ingest.allowed_lateness_hours * 3600)
+        self._delay_s = int(policy.ingest.evaluation_delay_minutes * 60)
+        self._dedupe_days = max(1, int(policy.ingest.dedupe_horizon_hours // 24) + 1)
+        self._dues = [(ts, s.customer_id) for s in self.states.values() for ts in s.due]
+        heapq.heapify(self._dues)
+
+    @property
+    def watermark(self) -> int | None:
+        """Evaluations have run for every moment up to here."""
+        if self.clock.event_clock is None:
+            return None
+        return self.clock.event_clock - self._delay_s
+
+    # --- input -------------------------------------------------------------------------
+    def handle(self, event: InputEvent) -> Rejected | str | None:
+        """Apply one valid event. Returns a rejection, `DUPLICATE`, or None when applied."""
+        rejected = self._misrouted(event) or self._too_late(event)
+        if rejected is not None:
+            return rejected
+        state = self.states.get(event.customer_id)
+        if state is None:
+            state = self.states[event.customer_id] = CustomerState(event.customer_id)
+        if event.topic != OUTCOMES:
+            # Even a re-delivery moves the clock: after a crash, replayed events must carry it
+            # back to where it was.
+            self._advance_topic(event.topic, event.ts)
+        if not state.remember(event_key(event.event_id), self.cal.day(event.ts)):
+            return DUPLICATE
+        if event.topic == OUTCOMES:
+            apply_outcome(state, event)
+        else:
+            apply_event(state, event, self.cal, self.book)
+        if event.topic == CRM and event.kind in URGENT_CRM:
+            self._schedule(state, event.ts)
+        if event.topic == CRM and event.kind == "activation":
+            state.churned_ts = None  # a returning customer starts a new life with us
+        self.dirty.add(event.customer_id)
+        return None
+
+    def _misrouted(self, event: InputEvent) -> Rejected | None:
+        if self.partition is None or self.partitions is None:
+            return None
+        home = partition_for(event.customer_id, self.partitions)
+        if home == self.partition:
+            return None
+        return Rejected(
+            OUT_OF_RANGE,
+            f"customer_id hashes to partition {home}, message is on {self.partition}: "
+            "the key must be the customer_id",
+        )
+
+    def _too_late(self, event: InputEvent) -> Rejected | None:
+        # Measured against the event's own topic: one topic read ahead of another (fetch
+        # batches span days when history is replayed fast) must not make the other look late.
+        clock = self.clock.topic_max.get(event.topic)
+        if clock is None or event.ts >= clock - self._lateness_s:
+            return None
+        hours = (clock - event.ts) / 3600
+        return Rejected(TOO_LATE, f"event time is {hours:.0f} h behind its topic's latest")
+
+    def _advance_topic(self, topic: str, ts: int) -> None:
+        if ts > self.clock.topic_max.get(topic, ts - 1):
+            self.clock.topic_max[topic] = ts
+            self.clock_dirty = True
+
+    def _schedule(self, state: CustomerState, ts: int) -> None:
+        watermark = self.watermark
+        # An urgent event that arrives after the clock passed it is evaluated at the clock.
+        when = ts if watermark is None or ts > watermark else watermark
+        state.due.append(when)
+        heapq.heappush(self._dues, (when, state.customer_id))
+
+    # --- the clock ---------------------------------------------------------------------
+    def advance(self, idle: Collection[str]) -> None:
+        """Move the event-time clock given which input topics have no unread data, then run
+        every evaluation that became due."""
+        clock = self._event_clock(idle)
+        if clock is None or (
+            self.clock.event_clock is not None and clock <= self.clock.event_clock
+        ):
+            return
+        self.clock.event_clock = clock
+        self.clock_dirty = True
+        self._run_due(clock - self._delay_s)
+
+    def _event_clock(self, idle: Collection[str]) -> int | None:
+        seen = self.clock.topic_max
+        busy = [t for t in CLOCK_TOPICS if t not in idle]
+        if any(t not in seen for t in busy):
+            return None  # a topic with unread data we have not seen yet may hold the past
+        if busy:
+            return min(seen[t] for t in busy)
+        return max(seen.values()) if seen else None
+
+    def _run_due(self, watermark: int) -> None:
+        if self.clock.closed_day is None:
+            self.clock.closed_day = self.cal.day(watermark) - 1
+        while True:
+            midnight = self.cal.day_start(self.clock.closed_day + 2)
+            due = self._dues[0][0] if self._dues else None
+            if due is not None and due <= min(midnight, watermark):
+                _, customer_id = heapq.heappop(self._dues)
+                self._evaluate_due(customer_id, due)
+            elif midnight <= watermark:
+                self.clock.closed_day += 1
+                self._close_day(self.clock.closed_day, midnight)
+            else:
+                return
+
+    def _evaluate_due(self, customer_id: str, ts: int) -> None:
+        state = self.states.get(customer_id)
+        if state is None or ts not in state.due:
+            return
+        state.due.remove(ts)
+        self._evaluate(state, ts, self.cal.day(ts) - 1)
+
+    def _close_day(self, day: int, midnight: int) -> None:
+        keep_days_from = day - USAGE_HORIZON_DAYS
+        forget_ids_before = self.cal.day(midnight - self._lateness_s) - self._dedupe_days
+        for state in self.states.values():
+            state.prune_days(keep_days_from)
+            state.forget_before(forget_ids_before)
+            state.fold_facts(midnight, midnight - FACT_HORIZON_DAYS * DAY_S)
+            if state.churned_ts is None:
+                self._evaluate(state, midnight, day)
+        # Pruning is not worth a changelog write of its own: a recovered state that still
+        # holds a few expired days or ids is pruned again at the next day close.
+
+    def _evaluate(self, state: CustomerState, as_of: int, last_day: int) -> None:
+        result: Evaluation = evaluate(state, as_of, last_day, self.policy, self.cal)
+        out = self.outbox
+        out.evaluations += 1
+        if result.alert is not None:
+            out.alerts.append(result.alert)
+        if result.task is not None:
+            out.tasks.append(result.task)
+        if result.churn is not None:
+            out.churns.append(result.churn)
+        if result.risk_changed:
+            out.risk_changed.add(state.customer_id)
+        if result.risk_changed or result.alert or result.task or result.churn:
+            self.dirty.add(state.customer_id)
+
+    # --- output ------------------------------------------------------------------------
+    def take_outbox(self) -> Outbox:
+        out, self.outbox = self.outbox, Outbox()
+        return out
+
+    def take_dirty(self) -> list[CustomerState]:
+        changed = [self.states[c] for c in self.dirty if c in self.states]
+        self.dirty = set()
+        return changed
+
+
+def apply_outcome(state: CustomerState, event: InputEvent) -> None:
+    """A care-desk outcome closes the task; a decline suppresses that action for a while."""
+    action = next((a for a, (_, tid) in state.open_tasks.items() if tid == event.event_id), None)
+    if action is None:
+        return  # an outcome for a task already closed or expired changes nothing
+    state.open_tasks.pop(action, None)
+    if event.kind == "declined":
+        state.suppressed[action] = event.ts + DECLINE_SUPPRESS_S

@@ -1,0 +1,131 @@
+"""One evaluation of one customer as of one moment: signals -> score -> level change ->
+alert -> care task. Deterministic: the same state and moment give the same ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from hashlib import sha256
+
+from config.policy import Policy
+from streams.calendar import Calendar
+from streams.levels import next_level
+from streams.lifecycle import monthly_spend, stage, tenure_days, value_tier
+from streams.playbook import task_for
+from streams.scorecard import Scored, score_signals
+from streams.signals import Signal, all_signals
+from streams.state import COMPETITOR, DATA_KB, SMS_OUT, VOICE_OUT_S, CustomerState
+from streams.view import CustomerView
+from topics.records import Alert, CareTask
+
+CHURN_KINDS = frozenset({"port_out_completed", "deactivation"})
+
+
+@dataclass(frozen=True, slots=True)
+class ChurnObserved:
+    """A customer left; `lead_s` is how long before it we first alerted (None: never)."""
+
+    customer_id: str
+    ts: int
+    lead_s: int | None
+
+
+@dataclass(slots=True)
+class Evaluation:
+    alert: Alert | None = None
+    task: CareTask | None = None
+    churn: ChurnObserved | None = None
+    risk_changed: bool = False
+
+
+def evaluate(
+    state: CustomerState, as_of: int, last_day: int, policy: Policy, cal: Calendar
+) -> Evaluation:
+    view = CustomerView.of(state, as_of, last_day, cal)
+    churned = view.facts(CHURN_KINDS, 3650)
+    if churned:
+        return _observe_churn(state, churned[-1][0])
+    signals = all_signals(view, policy.signals)
+    scored = score_signals(signals, policy.score)
+    previous = (state.level, round(state.score, 3))
+    state.stage = stage(view, signals)
+    state.value_tier = value_tier(monthly_spend(view), policy.tiers)
+    state.score = scored.score
+    state.reasons = [r.to_wire() for r in scored.reasons]
+    state.last_eval_ts = as_of
+    result = Evaluation(alert=_level_change(state, view, scored, signals, policy))
+    if result.alert is not None:
+        result.task = _contact(state, task_for(result.alert, policy), as_of)
+    result.risk_changed = previous != (state.level, round(state.score, 3))
+    return result
+
+
+def _level_change(
+    state: CustomerState, view: CustomerView, scored: Scored, signals: list[Signal], policy: Policy
+) -> Alert | None:
+    move = next_level(state.level, scored.score, view.as_of, state.last_alert_ts, policy.levels)
+    if move is None:
+        return None
+    state.level = move.level
+    if move.status is None:
+        return None
+    alert = Alert(
+        alert_id=alert_id(state.customer_id, view.as_of, move.status, move.level, policy.model),
+        customer_id=state.customer_id,
+        status=move.status,
+        level=move.previous if move.status == "cleared" else move.level,
+        previous_level=move.previous,
+        score=scored.score,
+        ts=view.as_of,
+        stage=state.stage,
+        value_tier=state.value_tier,
+        reasons=scored.reasons,
+        window=window_summary(view, signals),
+        model=policy.model,
+    )
+    state.last_alert_id, state.last_alert_ts = alert.alert_id, view.as_of
+    state.first_alert_ts = None if move.status == "cleared" else state.first_alert_ts or view.as_of
+    return alert
+
+
+def _contact(state: CustomerState, task: CareTask | None, as_of: int) -> CareTask | None:
+    """Contact policy: one open task per action, nothing while an action is suppressed."""
+    if task is None or state.suppressed.get(task.action, 0) > as_of:
+        return None
+    if state.open_tasks.get(task.action, (0, ""))[0] > as_of:
+        return None
+    state.open_tasks[task.action] = (task.expires_at, task.task_id)
+    state.task_times.append(as_of)
+    return task
+
+
+def _observe_churn(state: CustomerState, churn_ts: int) -> Evaluation:
+    if state.churned_ts is not None:
+        return Evaluation()
+    lead = None if state.first_alert_ts is None else churn_ts - state.first_alert_ts
+    state.churned_ts = churn_ts
+    state.level, state.score, state.reasons = "none", 0.0, []
+    return Evaluation(churn=ChurnObserved(state.customer_id, churn_ts, lead), risk_changed=True)
+
+
+def alert_id(customer_id: str, as_of: int, status: str, level: str, model: str) -> str:
+    return "A" + sha256(f"{customer_id}|{as_of}|{status}|{level}|{model}".encode()).hexdigest()[:24]
+
+
+def window_summary(view: CustomerView, signals: list[Signal]) -> dict[str, float]:
+    """The figures behind the score, for the alert's `window`."""
+    tenure = tenure_days(view)
+    summary: dict[str, float] = {
+        "voice_out_min_7d": round(view.recent_total(VOICE_OUT_S, 7) / 60.0, 1),
+        "voice_out_min_28d_before": round(
+            view.total(VOICE_OUT_S, view.last_day - 34, view.last_day - 7) / 60.0, 1
+        ),
+        "sms_out_7d": view.recent_total(SMS_OUT, 7),
+        "data_mb_7d": round(view.recent_total(DATA_KB, 7) / 1024.0, 1),
+        "competitor_contacts_14d": view.recent_total(COMPETITOR, 14),
+        "idle_days": view.idle_streak(),
+        "monthly_spend": round(monthly_spend(view), 2),
+        "signals": len(signals),
+    }
+    if tenure is not None:
+        summary["tenure_days"] = tenure
+    return summary

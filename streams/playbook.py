@@ -1,0 +1,73 @@
+"""From an alert to a care task: the first playbook rule that matches, shaped by the contact
+policy (one open task per action, account managers for the top tiers, holdout group)."""
+
+from __future__ import annotations
+
+from hashlib import sha256
+
+from config.policy import ContactPolicy, PlaybookRule, Policy
+from streams.levels import rank
+from topics.records import Alert, CareTask, Offer
+
+# SLAs tighten with level and tier: the more at stake, the sooner someone calls.
+_LEVEL_SLA = {"medium": 1.0, "high": 0.75, "critical": 0.5}
+_TIER_SLA = {"platinum": 0.5, "gold": 0.75, "silver": 1.0, "standard": 1.0}
+
+
+def matching_rule(alert: Alert, rules: tuple[PlaybookRule, ...]) -> PlaybookRule | None:
+    fired = {r.signal for r in alert.reasons if r.contribution > 0}
+    for rule in rules:
+        if rule.signals and not fired.intersection(rule.signals):
+            continue
+        if rank(alert.level) < rank(rule.min_level):
+            continue
+        if rule.stages and alert.stage not in rule.stages:
+            continue
+        if rule.tiers and alert.value_tier not in rule.tiers:
+            continue
+        return rule
+    return None
+
+
+def in_holdout(customer_id: str, contact: ContactPolicy) -> bool:
+    """Deterministic draw: the same customer is in or out of the control group on every run."""
+    digest = sha256(f"{contact.holdout_salt}|{customer_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < contact.holdout_share
+
+
+def task_for(alert: Alert, policy: Policy) -> CareTask | None:
+    """The task an alert calls for, or None when no rule matches or it is a clear."""
+    if alert.status == "cleared":
+        return None
+    rule = matching_rule(alert, policy.playbook)
+    if rule is None:
+        return None
+    channel = rule.channel
+    if alert.value_tier in policy.contact.account_manager_tiers:
+        channel = "account_manager"
+    sla_s = rule.sla_hours * 3600 * _LEVEL_SLA[alert.level] * _TIER_SLA[alert.value_tier]
+    return CareTask(
+        task_id="T" + sha256(f"{alert.alert_id}|{rule.action}".encode()).hexdigest()[:24],
+        customer_id=alert.customer_id,
+        alert_id=alert.alert_id,
+        action=rule.action,
+        channel=channel,
+        priority=rule.priority,
+        created_at=alert.ts,
+        due_at=alert.ts + int(sla_s),
+        expires_at=alert.ts + int(policy.contact.task_expiry_days * 86400),
+        stage=alert.stage,
+        value_tier=alert.value_tier,
+        reasons=tuple(r.signal for r in alert.reasons if r.contribution > 0),
+        talking_points=talking_points(alert, rule),
+        offer=Offer(rule.offer_code, rule.offer_description or rule.offer_code)
+        if rule.offer_code
+        else None,
+        control=in_holdout(alert.customer_id, policy.contact),
+    )
+
+
+def talking_points(alert: Alert, rule: PlaybookRule) -> tuple[str, ...]:
+    """The reasons in plain words first, then the rule's own points."""
+    facts = [r.detail[0].upper() + r.detail[1:] for r in alert.reasons if r.contribution > 0]
+    return (*facts[:3], *rule.talking_points)

@@ -1,0 +1,40 @@
+"""The explainable scorecard: logistic over weighted signal strengths.
+
+Each reason's `contribution` is its log-odds points (weight x strength): they add up, with the
+intercept, to the logit of the score, so a retention agent can see how much each reason weighs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from config.policy import LevelPolicy, ScorePolicy
+from streams.signals import Signal
+from topics.records import Reason
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    score: float
+    reasons: tuple[Reason, ...]  # highest contribution first
+
+
+def score_signals(signals: list[Signal], policy: ScorePolicy) -> Scored:
+    reasons = [
+        Reason(s.id, policy.weights.get(s.id, 0.0) * s.strength, s.value, s.detail) for s in signals
+    ]
+    logit = policy.intercept + sum(r.contribution for r in reasons)
+    reasons.sort(key=lambda r: (-r.contribution, r.signal))
+    return Scored(1.0 / (1.0 + math.exp(-logit)), tuple(reasons))
+
+
+def level_of(score: float, levels: LevelPolicy) -> str:
+    """The level a score reaches, without hysteresis."""
+    if score >= levels.critical:
+        return "critical"
+    if score >= levels.high:
+        return "high"
+    if score >= levels.medium:
+        return "medium"
+    return "none"

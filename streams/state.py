@@ -1,0 +1,200 @@
+"""The per-customer state record: profile, daily usage buckets, dated facts, alert and contact
+history — everything the signals need, compact enough to keep millions in memory.
+
+Usage is bucketed by local event-time day; facts (complaints, inquiries, invoices, profile
+changes...) keep their event time so that an evaluation "as of" a moment sees exactly the
+history up to that moment, whatever order the events arrived in.
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+from dataclasses import dataclass, field
+from hashlib import blake2b
+from typing import Any
+
+import orjson
+
+# Daily usage counters, one slot each in a day's bucket.
+VOICE_OUT_S = 0
+VOICE_IN_S = 1
+CALLS_OUT = 2
+CALLS_IN = 3
+SMS_OUT = 4
+SMS_IN = 5
+DATA_KB = 6
+DATA_SESSIONS = 7
+COMPETITOR = 8  # calls / SMS to competitors' service or porting numbers
+FORWARDED = 9  # incoming calls forwarded elsewhere
+DROPPED = 10  # calls cut by the network
+CHARGE_CENTS = 11
+ROAMING = 12
+HOTLINE = 13  # calls to our own hotline
+N_COUNTERS = 14
+
+# Fact kinds that describe the customer rather than something that happened: folded into
+# `profile` once no evaluation can ask about a time before them.
+PROFILE_KINDS = frozenset({"activation", "profile", "contract", "plan_change"})
+
+Fact = tuple[int, str, Any]  # (event time, kind, payload)
+
+
+def event_key(event_id: str) -> int:
+    """A stable 64-bit digest of an event id, for dedupe (Python's `hash` is per-process)."""
+    return int.from_bytes(blake2b(event_id.encode(), digest_size=8).digest(), "big")
+
+
+@dataclass(slots=True)
+class CustomerState:
+    customer_id: str
+    first_day: int | None = None  # first local day with any event: is there a baseline?
+    days: dict[int, list[int]] = field(default_factory=dict)
+    facts: list[Fact] = field(default_factory=list)
+    profile: dict[str, Any] = field(default_factory=dict)
+    seen: dict[int, list[int]] = field(default_factory=dict)  # day -> event id digests
+    level: str = "none"
+    score: float = 0.0
+    stage: str = "maturity"
+    value_tier: str = "standard"
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    last_alert_id: str | None = None
+    last_alert_ts: int | None = None
+    first_alert_ts: int | None = None  # start of the current at-risk episode
+    last_eval_ts: int | None = None
+    due: list[int] = field(default_factory=list)  # urgent evaluations waiting for the clock
+    churned_ts: int | None = None
+    open_tasks: dict[str, tuple[int, str]] = field(default_factory=dict)  # action -> expiry, id
+    task_times: list[int] = field(default_factory=list)
+    suppressed: dict[str, int] = field(default_factory=dict)  # action -> until
+
+    # --- usage -------------------------------------------------------------------------
+    def bucket(self, day: int) -> list[int]:
+        found = self.days.get(day)
+        if found is None:
+            found = self.days[day] = [0] * N_COUNTERS
+            if self.first_day is None or day < self.first_day:
+                self.first_day = day
+        return found
+
+    def prune_days(self, keep_from: int) -> None:
+        for day in [d for d in self.days if d < keep_from]:
+            del self.days[day]
+
+    # --- dedupe ------------------------------------------------------------------------
+    def remember(self, key: int, day: int) -> bool:
+        """Record an event id; False when it was seen already (a re-delivery)."""
+        for keys in self.seen.values():
+            if key in keys:
+                return False
+        self.seen.setdefault(day, []).append(key)
+        return True
+
+    def forget_before(self, day: int) -> None:
+        for old in [d for d in self.seen if d < day]:
+            del self.seen[old]
+
+    # --- facts -------------------------------------------------------------------------
+    def add_fact(self, ts: int, kind: str, payload: Any) -> None:
+        insort(self.facts, (ts, kind, payload), key=lambda f: (f[0], f[1]))
+
+    def fold_facts(self, until: int, keep_from: int) -> None:
+        """Fold profile facts up to `until` into the profile; drop other facts older than
+        `keep_from` (beyond every signal's window)."""
+        kept: list[Fact] = []
+        for fact in self.facts:
+            ts, kind, payload = fact
+            if kind in PROFILE_KINDS and ts <= until:
+                apply_profile_fact(self.profile, kind, payload, ts)
+            elif ts >= keep_from:
+                kept.append(fact)
+        self.facts = kept
+
+    def profile_as_of(self, ts: int) -> dict[str, Any]:
+        profile = dict(self.profile)
+        for fact_ts, kind, payload in self.facts:
+            if fact_ts > ts:
+                break
+            if kind in PROFILE_KINDS:
+                apply_profile_fact(profile, kind, payload, fact_ts)
+        return profile
+
+    def facts_between(self, start: int, end: int, kinds: frozenset[str]) -> list[Fact]:
+        return [f for f in self.facts if start <= f[0] <= end and f[1] in kinds]
+
+    # --- serialisation -----------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        return orjson.dumps(
+            {
+                "c": self.customer_id,
+                "f": self.first_day,
+                "d": [[day, *_trim(b)] for day, b in sorted(self.days.items())],
+                "x": self.facts,
+                "p": self.profile,
+                "s": self.seen,
+                "a": [
+                    self.level,
+                    self.score,
+                    self.stage,
+                    self.value_tier,
+                    self.last_alert_id,
+                    self.last_alert_ts,
+                    self.first_alert_ts,
+                    self.last_eval_ts,
+                    self.churned_ts,
+                ],
+                "r": self.reasons,
+                "u": self.due,
+                "t": [self.open_tasks, self.task_times, self.suppressed],
+            },
+            option=orjson.OPT_NON_STR_KEYS,
+        )
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> CustomerState:
+        obj = orjson.loads(raw)
+        state = cls(obj["c"], first_day=obj["f"])
+        state.days = {row[0]: _pad(row[1:]) for row in obj["d"]}
+        state.facts = [(f[0], f[1], f[2]) for f in obj["x"]]
+        state.profile = obj["p"]
+        state.seen = {int(day): keys for day, keys in obj["s"].items()}
+        (
+            state.level,
+            state.score,
+            state.stage,
+            state.value_tier,
+            state.last_alert_id,
+            state.last_alert_ts,
+            state.first_alert_ts,
+            state.last_eval_ts,
+            state.churned_ts,
+        ) = obj["a"]
+        state.reasons = obj["r"]
+        state.due = obj["u"]
+        tasks, times, suppressed = obj["t"]
+        state.open_tasks = {a: (t[0], t[1]) for a, t in tasks.items()}
+        state.task_times, state.suppressed = times, suppressed
+        return state
+
+
+def apply_profile_fact(profile: dict[str, Any], kind: str, payload: Any, ts: int) -> None:
+    """What a profile-changing CRM event means for the customer's profile."""
+    if kind == "activation":
+        profile["activated_ts"] = ts
+    elif kind == "plan_change" and "previous_plan_fee" not in payload and "plan_fee" in profile:
+        payload = {**payload, "previous_plan_fee": profile["plan_fee"]}
+    if kind == "plan_change":
+        profile["plan_changed_ts"] = ts
+    if kind == "contract":
+        profile["contract_ts"] = ts
+    profile.update(payload)
+
+
+def _trim(bucket: list[int]) -> list[int]:
+    end = len(bucket)
+    while end and not bucket[end - 1]:
+        end -= 1
+    return bucket[:end]
+
+
+def _pad(values: list[int]) -> list[int]:
+    return values + [0] * (N_COUNTERS - len(values))
