@@ -1,0 +1,94 @@
+"""churnwatch's Prometheus metrics, grouped in one object built from an injected registry.
+
+No label carries a customer: label values come from small closed sets (topics, error codes,
+levels, statuses, actions, channels), so series stay bounded whatever the customer base.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# Event latency (produce -> outputs on the broker): sub-10 ms is the goal on a healthy worker,
+# seconds mean a backlog, and the 500 ms target sits between two buckets on purpose.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+# Batch processing time: batches are 1..2000 events, so 1 ms .. 2 s covers them.
+BATCH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
+# Lead time from first alert to churn: days matter, so buckets are 1 h .. 60 days.
+LEAD_BUCKETS = tuple(h * 3600.0 for h in (1, 6, 24, 72, 7 * 24, 14 * 24, 30 * 24, 60 * 24))
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.events = Counter(
+            "churnwatch_events_total", "Input events read, by topic.", ["topic"], registry=registry
+        )
+        self.deadletters = Counter(
+            "churnwatch_deadletters_total",
+            "Input events refused and dead-lettered, by contract error code.",
+            ["code"],
+            registry=registry,
+        )
+        self.duplicates = Counter(
+            "churnwatch_duplicate_events_total",
+            "Re-delivered events ignored by event_id dedupe, by topic.",
+            ["topic"],
+            registry=registry,
+        )
+        self.alerts = Counter(
+            "churnwatch_alerts_total",
+            "Churn alerts emitted, by level and status.",
+            ["level", "status"],
+            registry=registry,
+        )
+        self.tasks = Counter(
+            "churnwatch_tasks_total",
+            "Care tasks emitted, by action and channel.",
+            ["action", "channel"],
+            registry=registry,
+        )
+        self.evaluations = Counter(
+            "churnwatch_evaluations_total", "Customer evaluations run.", registry=registry
+        )
+        self.churns = Counter(
+            "churnwatch_churns_total",
+            "Customers who churned, by whether an alert came at least 7 days before.",
+            ["caught"],
+            registry=registry,
+        )
+        self.churn_lead = Histogram(
+            "churnwatch_churn_lead_seconds",
+            "Event time from the first alert of an episode to the churn.",
+            buckets=LEAD_BUCKETS,
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "churnwatch_event_latency_seconds",
+            "Wall time from an event's broker timestamp to its outputs being published.",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.batch = Histogram(
+            "churnwatch_batch_seconds",
+            "Wall time to process one batch of events (decode, apply, evaluate).",
+            buckets=BATCH_BUCKETS,
+            registry=registry,
+        )
+        self.watermark_lag = Gauge(
+            "churnwatch_watermark_lag_seconds",
+            "Wall clock minus the slowest partition's event-time clock.",
+            registry=registry,
+        )
+        self.customers = Gauge(
+            "churnwatch_customers", "Customers held in state by this worker.", registry=registry
+        )
+        self.redis_failures = Counter(
+            "churnwatch_redis_failures_total",
+            "Failed writes to the Redis serving store.",
+            registry=registry,
+        )
+        self.last_event = Gauge(
+            "churnwatch_last_event_timestamp_seconds",
+            "Wall time at which the worker last processed an event.",
+            registry=registry,
+        )
