@@ -88,6 +88,10 @@ _MAX = {
 _PHONE = re.compile(r"\+?[0-9]{1,20}")
 _PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# fromisoformat() alone accepts week dates, missing seconds and offsets without a colon.
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 _MAX_ID_CHARS = 128
 _MAX_TEXT_CHARS = 512
 
@@ -219,8 +223,10 @@ def parse_ts(value: object) -> int:
     """RFC 3339 with an offset -> epoch seconds. Raises `_Invalid` otherwise."""
     if not isinstance(value, str):
         raise _Invalid(BAD_TYPE, f"ts must be an RFC 3339 string, got {type(value).__name__}")
+    if not _RFC3339.fullmatch(value):
+        raise _Invalid(BAD_TYPE, f"ts {value[:40]!r} is not an RFC 3339 time with an offset")
     try:
-        moment = datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value.upper())
     except ValueError as exc:
         raise _Invalid(BAD_TYPE, f"ts {value[:40]!r} is not an RFC 3339 time") from exc
     if moment.tzinfo is None:

@@ -147,6 +147,7 @@ class DeadLetter:
             "error": {"code": self.code, "detail": self.detail},
             "raw": _as_text(self.raw),
             "at": rfc3339(self.at),
+            "schema": SCHEMA_VERSION,
         }
 
 
