@@ -1,0 +1,1 @@
+"""churnwatch: the command line and the processes it runs (worker, demo, simulator)."""

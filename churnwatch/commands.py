@@ -1,0 +1,139 @@
+"""What the subcommands do: worker, simulate, replay, tail, topics create."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from config.policy import PolicyError, load_policy
+from config.settings import Settings
+from topics.catalog import catalog
+
+
+def ensure_topics(settings: Settings) -> None:
+    """Create every catalog topic that does not exist yet."""
+    from agents.kafka import confluent_config
+    from embedded.topics import create_topics
+
+    config = confluent_config(settings)
+    bootstrap = config.pop("bootstrap.servers")
+    specs = [(t.name, t.partitions, t.kafka_config()) for t in catalog(settings.partitions)]
+    create_topics(bootstrap, specs, client_config=config)
+
+
+def run_worker(settings: Settings, loglevel: str) -> int:
+    settings.require_bootstrap()
+    try:
+        policy = load_policy(settings.config_path)
+    except PolicyError as exc:
+        print(f"churnwatch worker: invalid policy: {exc}", file=sys.stderr)
+        return 2
+    ensure_topics(settings)
+    from agents.app import create_app
+    from agents.worker import QuietWorker
+
+    churn = create_app(settings, policy)
+    QuietWorker(churn.app, loglevel=loglevel, quiet=True).execute_from_commandline()
+    return 0
+
+
+def run_topics_create(settings: Settings) -> int:
+    ensure_topics(settings)
+    for spec in catalog(settings.partitions):
+        print(f"{spec.name}: {spec.partitions} partitions, retention {spec.retention_ms} ms")
+    return 0
+
+
+def run_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    from sim.export import write_jsonl
+    from sim.population import SimConfig, simulate, write_truth_csv
+    from sim.produce import produce
+
+    config = SimConfig(customers=args.customers, days=args.days, seed=args.seed)
+    truths, records = simulate(config)
+    write_truth_csv(truths, args.truth)
+    if args.out:
+        count = write_jsonl(records, args.out)
+        print(f"wrote {count} events to {args.out}; ground truth in {args.truth}")
+        return 0
+    ensure_topics(settings)
+    from agents.kafka import confluent_config
+
+    extra = confluent_config(settings)
+    bootstrap = extra.pop("bootstrap.servers")
+    count = produce(records, bootstrap, rate=args.rate, progress=True, extra_config=extra)
+    print(f"produced {count} events; ground truth in {args.truth}")
+    return 0
+
+
+def replay_lines(path: Path) -> Iterator[tuple[str, bytes, bytes]]:
+    """(topic, key, value) per line; stops with the line number at the first bad line."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = orjson.loads(line)
+                topic, value = obj["topic"], obj["value"]
+                key = obj.get("key") or value["customer_id"]
+            except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}:{number}: cannot parse replay record ({exc})") from exc
+            yield topic, str(key).encode(), orjson.dumps(value)
+
+
+def run_replay(settings: Settings, file: str, rate: float | None) -> int:
+    from confluent_kafka import Producer
+
+    from agents.kafka import producer_config
+
+    producer = Producer(producer_config(settings))
+    started, sent = time.monotonic(), 0
+    try:
+        for topic, key, value in replay_lines(Path(file)):
+            _produce(producer, topic, key, value)
+            sent += 1
+            _pace(started, sent, rate)
+            if sent % 5000 == 0:
+                print(f"\rreplayed {sent} records", end="", file=sys.stderr)
+    except ValueError as exc:
+        producer.flush(30)
+        print(f"\nchurnwatch replay: {exc} (after {sent} records)", file=sys.stderr)
+        return 1
+    producer.flush(60)
+    print(f"\rreplayed {sent} records from {file}", file=sys.stderr)
+    return 0
+
+
+def _produce(producer: Any, topic: str, key: bytes, value: bytes) -> None:
+    while True:
+        try:
+            producer.produce(topic, key=key, value=value)
+            return
+        except BufferError:  # local queue full: let deliveries drain
+            producer.poll(0.1)
+
+
+def _pace(started: float, sent: int, rate: float | None) -> None:
+    if rate:
+        ahead = sent / rate - (time.monotonic() - started)
+        if ahead > 0:
+            time.sleep(ahead)
+
+
+def run_tail(
+    settings: Settings, topic: str, from_beginning: bool, limit: int | None, idle_s: float | None
+) -> int:
+    from churnwatch.tail import tail_topic
+
+    for record in tail_topic(settings, topic, from_beginning, idle_s):
+        print(orjson.dumps(record).decode(), flush=True)
+        limit = None if limit is None else limit - 1
+        if limit == 0:
+            break
+    return 0
