@@ -1,0 +1,70 @@
+"""Helpers for tests that run a real worker against a real broker and Redis."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import orjson
+from confluent_kafka import Producer
+
+from churnwatch.tail import tail_topic
+from churnwatch.worker_process import WorkerProcess, metric_sum
+from config.settings import Settings
+from embedded.process import wait_until
+from streams.offline import ReplayRecord
+
+
+def produce_records(bootstrap: str, records: Iterable[ReplayRecord]) -> int:
+    """Produce raw records with Kafka's partitioner, as every upstream feed must."""
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "partitioner": "murmur2_random", "linger.ms": 20}
+    )
+    count = 0
+    for record in records:
+        key = record.key.encode() if record.key is not None else None
+        while True:
+            try:
+                producer.produce(record.topic, key=key, value=record.value)
+                break
+            except BufferError:
+                producer.poll(0.1)
+        count += 1
+    assert producer.flush(60) == 0, "records left undelivered"
+    return count
+
+
+def read_topic(bootstrap: str, topic: str, idle_s: float = 1.5) -> list[Any]:
+    """Everything on `topic` now (stops once nothing new came for `idle_s`)."""
+    return list(tail_topic(Settings(kafka_bootstrap=bootstrap), topic, True, idle_s=idle_s))
+
+
+def wait_for_metric(
+    worker: WorkerProcess, name: str, done: Callable[[float], bool], timeout: float
+) -> float:
+    """Poll the worker's /metrics until `done(value)`; returns the last value."""
+    seen = [0.0]
+
+    def check() -> bool:
+        seen[0] = metric_sum(worker.metrics_text(), name)
+        return done(seen[0])
+
+    wait_until(check, timeout=timeout, what=f"{name} to reach its target (last {seen[0]})")
+    return seen[0]
+
+
+def wait_for_records(
+    bootstrap: str, topic: str, done: Callable[[list[Any]], bool], timeout: float
+) -> list[Any]:
+    """Re-read `topic` until `done(records)` holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        records = read_topic(bootstrap, topic, idle_s=0.5)
+        if done(records) or time.monotonic() > deadline:
+            return records
+
+
+def as_record(topic: str, value: dict[str, Any] | bytes, key: str | None = None) -> ReplayRecord:
+    raw = value if isinstance(value, bytes) else orjson.dumps(value)
+    return ReplayRecord(topic, key, raw)
