@@ -1,0 +1,1 @@
+"""Tests of the wire contract: input validation, partitioning and the published schemas."""
