@@ -102,6 +102,11 @@ class ScorePolicy:
 
     intercept: float = field(default=-3.0, metadata=_rng(-20, 20))
     weights: dict[str, float] = field(default_factory=_default_weights)
+    # When a signal fires together with one it explains, the explained one's contribution
+    # moves into it (the larger of the two counts, once): silence explains a usage drop.
+    subsumes: dict[str, tuple[str, ...]] = field(
+        default_factory=lambda: {"zero_activity": ("usage_drop",)}
+    )
 
 
 @dataclass(frozen=True)
@@ -220,6 +225,11 @@ class Policy:
         return dataclasses.asdict(self)
 
 
+# The signal catalogue's ids (streams.signals implements one function per id and checks it
+# matches): weights and playbook rules may name only these.
+SIGNAL_IDS = (
+    "usage_drop", "zero_activity", "competitor_contact", "contract_expiring", "port_out_request",
+)  # fmt: skip
 LEVELS = ("none", "medium", "high", "critical")
 LOCALES = ("en", "zh")
 CHANNELS = ("account_manager", "retention_desk", "outbound_call", "sms", "app_push", "store")
@@ -261,7 +271,7 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any], where: str) -> dict[st
 
 
 def _merge_map(base: dict[str, Any], over: Mapping[str, Any], path: str) -> dict[str, Any]:
-    if path.endswith("weights"):
+    if path.endswith(("weights", "subsumes")):
         return {**base, **over}
     return _merge(base, over, path)
 
@@ -348,7 +358,19 @@ def _check_cross_field(policy: Policy) -> None:
     t = policy.tiers
     if not t.silver <= t.gold <= t.platinum:
         raise PolicyError("tiers: silver <= gold <= platinum must hold")
+    for name in policy.score.weights:
+        if name not in SIGNAL_IDS:
+            raise PolicyError(
+                f"score.weights.{name}: unknown signal (known: {', '.join(SIGNAL_IDS)})"
+            )
+    for name, subsumed in policy.score.subsumes.items():
+        for signal in (name, *subsumed):
+            if signal not in SIGNAL_IDS:
+                raise PolicyError(f"score.subsumes.{name}: unknown signal {signal!r}")
     for i, rule in enumerate(policy.playbook):
+        for signal in rule.signals:
+            if signal not in SIGNAL_IDS:
+                raise PolicyError(f"playbook[{i}].signals: unknown signal {signal!r}")
         if rule.channel not in CHANNELS:
             raise PolicyError(f"playbook[{i}].channel: {rule.channel!r} is not a contract channel")
         if rule.min_level not in LEVELS[1:]:

@@ -42,11 +42,10 @@ class Settings:
     security: KafkaSecurity = field(default_factory=KafkaSecurity)
     app_id: str = "churnwatch"  # CHURNWATCH_APP_ID, the consumer group and changelog prefix
     partitions: int = 8  # CHURNWATCH_PARTITIONS, for topics we create
-    store: str = "memory://"  # CHURNWATCH_STORE: memory:// or rocksdb://
     redis_prefix: str = "churnwatch:"  # CHURNWATCH_REDIS_PREFIX
     # Short by default: the embedded broker holds group joins for about half the session timeout.
     session_timeout_s: float = 10.0  # CHURNWATCH_SESSION_TIMEOUT_S
-    data_dir: str = "/tmp/churnwatch"  # CHURNWATCH_DATA_DIR, rocksdb and worker scratch files
+    data_dir: str = "/tmp/churnwatch"  # CHURNWATCH_DATA_DIR, worker scratch files
 
     @property
     def tz(self) -> ZoneInfo:
@@ -75,7 +74,6 @@ class Settings:
             ),
             app_id=env.get("CHURNWATCH_APP_ID", cls.app_id),
             partitions=_int(env, "CHURNWATCH_PARTITIONS", cls.partitions),
-            store=env.get("CHURNWATCH_STORE", cls.store),
             redis_prefix=env.get("CHURNWATCH_REDIS_PREFIX", cls.redis_prefix),
             session_timeout_s=_float(env, "CHURNWATCH_SESSION_TIMEOUT_S", cls.session_timeout_s),
             data_dir=env.get("CHURNWATCH_DATA_DIR", cls.data_dir),
@@ -95,8 +93,9 @@ class Settings:
                 f"CHURNWATCH_KAFKA_SECURITY_PROTOCOL: {self.security.protocol!r} is not one of "
                 "PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"
             )
-        if self.store.split("://")[0] not in {"memory", "rocksdb"}:
-            raise SettingsError(f"CHURNWATCH_STORE: {self.store!r} is not memory:// or rocksdb://")
+        _in_range("CHURNWATCH_WEB_PORT", self.web_port, 1, 65535)
+        _in_range("CHURNWATCH_PARTITIONS", self.partitions, 1, 10_000)
+        _in_range("CHURNWATCH_SESSION_TIMEOUT_S", self.session_timeout_s, 1, 3600)
         if not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError(
                 "CHURNWATCH_REDIS_URL: must start with redis://, rediss:// or unix://"
@@ -109,6 +108,11 @@ class Settings:
                 "(host:port[,host:port]), or run `churnwatch demo` to use the embedded broker."
             )
         return self.kafka_bootstrap
+
+
+def _in_range(name: str, value: float, lo: float, hi: float) -> None:
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name}: {value} is outside {lo}..{hi}")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
