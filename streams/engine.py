@@ -116,16 +116,17 @@ class PartitionEngine:
             # Even a re-delivery moves the clock: after a crash, replayed events must carry it
             # back to where it was.
             self._advance_topic(event.topic, event.ts)
-        if not state.remember(event_key(event.event_id), self.cal.day(event.ts)):
+        day = self.cal.day(event.ts)
+        if not state.remember(event_key(dedupe_id(event)), day):
             return DUPLICATE
+        if state.first_day is None or day < state.first_day:
+            state.first_day = day
         if event.topic == OUTCOMES:
             apply_outcome(state, event)
         else:
             apply_event(state, event, self.cal, self.book)
         if event.topic == CRM and event.kind in URGENT_CRM:
             self._schedule(state, event.ts)
-        if event.topic == CRM and event.kind == "activation":
-            state.churned_ts = None  # a returning customer starts a new life with us
         self.dirty.add(event.customer_id)
         return None
 
@@ -186,7 +187,10 @@ class PartitionEngine:
 
     def _run_due(self, watermark: int) -> None:
         if self.clock.closed_day is None:
-            self.clock.closed_day = self.cal.day(watermark) - 1
+            # Close days from the first one anybody was seen on: a worker that reads weeks
+            # of history in one batch must sweep those weeks as a one-by-one replay would.
+            known = [s.first_day for s in self.states.values() if s.first_day is not None]
+            self.clock.closed_day = (min(known) if known else self.cal.day(watermark)) - 1
         while True:
             midnight = self.cal.day_start(self.clock.closed_day + 2)
             due = self._dues[0][0] if self._dues else None
@@ -213,7 +217,7 @@ class PartitionEngine:
             state.prune_days(keep_days_from)
             state.forget_before(forget_ids_before)
             state.fold_facts(midnight, midnight - FACT_HORIZON_DAYS * DAY_S)
-            if state.churned_ts is None:
+            if state.first_day is not None and state.first_day <= day:
                 self._evaluate(state, midnight, day)
         # Pruning is not worth a changelog write of its own: a recovered state that still
         # holds a few expired days or ids is pruned again at the next day close.
@@ -244,11 +248,20 @@ class PartitionEngine:
         return changed
 
 
+def dedupe_id(event: InputEvent) -> str:
+    """Care outcomes have no event id: one task can be `unreachable` first, `declined` later."""
+    if event.topic == OUTCOMES:
+        return f"{event.event_id}|{event.kind}|{event.ts}"
+    return event.event_id
+
+
 def apply_outcome(state: CustomerState, event: InputEvent) -> None:
-    """A care-desk outcome closes the task; a decline suppresses that action for a while."""
+    """A care-desk outcome closes the task; a decline suppresses that action for a while —
+    even when an earlier outcome (say, `unreachable`) closed the task already."""
     action = next((a for a, (_, tid) in state.open_tasks.items() if tid == event.event_id), None)
     if action is None:
-        return  # an outcome for a task already closed or expired changes nothing
-    state.open_tasks.pop(action, None)
+        return  # not a task of ours (or long expired): nothing to update
+    if event.kind != "unreachable":
+        state.open_tasks[action] = (0, event.event_id)  # closed; the id still maps to it
     if event.kind == "declined":
         state.suppressed[action] = event.ts + DECLINE_SUPPRESS_S

@@ -41,9 +41,10 @@ def evaluate(
     state: CustomerState, as_of: int, last_day: int, policy: Policy, cal: Calendar
 ) -> Evaluation:
     view = CustomerView.of(state, as_of, last_day, cal)
-    churned = view.facts(CHURN_KINDS, 3650)
-    if churned:
-        return _observe_churn(state, churned[-1][0])
+    churn_ts = churned_at(view)
+    if churn_ts is not None:
+        return _observe_churn(state, churn_ts)
+    state.churned_ts = None  # a returning customer (activation after churn) starts afresh
     signals = all_signals(view, policy.signals)
     scored = score_signals(signals, policy.score)
     previous = (state.level, round(state.score, 3))
@@ -98,8 +99,15 @@ def _contact(state: CustomerState, task: CareTask | None, as_of: int) -> CareTas
     return task
 
 
+def churned_at(view: CustomerView) -> int | None:
+    """When the customer left, as of the view: the last churn after the last activation."""
+    since = view.profile.get("activated_ts", 0)
+    churns = [ts for ts, _, _ in view.facts(CHURN_KINDS, 3650) if ts >= since]
+    return churns[-1] if churns else None
+
+
 def _observe_churn(state: CustomerState, churn_ts: int) -> Evaluation:
-    if state.churned_ts is not None:
+    if state.churned_ts == churn_ts:
         return Evaluation()
     lead = None if state.first_alert_ts is None else churn_ts - state.first_alert_ts
     state.churned_ts = churn_ts

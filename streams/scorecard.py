@@ -24,9 +24,25 @@ def score_signals(signals: list[Signal], policy: ScorePolicy) -> Scored:
     reasons = [
         Reason(s.id, policy.weights.get(s.id, 0.0) * s.strength, s.value, s.detail) for s in signals
     ]
+    reasons = subsume(reasons, policy.subsumes)
     logit = policy.intercept + sum(r.contribution for r in reasons)
     reasons.sort(key=lambda r: (-r.contribution, r.signal))
     return Scored(1.0 / (1.0 + math.exp(-logit)), tuple(reasons))
+
+
+def subsume(reasons: list[Reason], rules: dict[str, tuple[str, ...]]) -> list[Reason]:
+    """Fold explained reasons into the reason that explains them, keeping the larger weight:
+    a silent customer's usage is also down, but that is one fact, told as silence."""
+    by_id = {r.signal: r for r in reasons}
+    for lead, explained in rules.items():
+        if lead not in by_id:
+            continue
+        for other in explained:
+            folded = by_id.pop(other, None)
+            if folded is not None and folded.contribution > by_id[lead].contribution:
+                kept = by_id[lead]
+                by_id[lead] = Reason(lead, folded.contribution, kept.value, kept.detail)
+    return list(by_id.values())
 
 
 def level_of(score: float, levels: LevelPolicy) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from config.policy import SIGNAL_IDS as policy_signal_ids
 from config.policy import (
     CompetitorPolicy,
     ContractPolicy,
@@ -51,8 +52,6 @@ def usage_drop(view: CustomerView, p: UsageDropPolicy) -> Signal | None:
     base_first = base_last - p.baseline_days + 1
     if not view.known_since(base_first):
         return None  # no usage_drop from a missing baseline
-    if view.idle_streak() * 2 > p.recent_days:
-        return None  # most of the recent window idle: that is silence, zero_activity's story
     active = sum(view.active_day(d) for d in range(base_first, base_last + 1))
     if active < p.min_baseline_active_days:
         return None
@@ -84,6 +83,10 @@ def _channel_drops(
         recent = view.recent_total(counter, p.recent_days) / unit / p.recent_days
         drops[label] = 1.0 - recent / base
     return drops
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
 
 
 def _change(drop: float) -> str:
@@ -127,7 +130,7 @@ def contract_expiring(view: CustomerView, p: ContractPolicy) -> Signal | None:
     # Out of contract for a month: the moment of choice has passed, other signals take over.
     if days_left > p.within_days or days_left < -30:
         return None
-    when = f"in {days_left} days" if days_left >= 0 else f"{-days_left} days ago"
+    when = f"in {_days(days_left)}" if days_left >= 0 else f"{_days(-days_left)} ago"
     return Signal(
         "contract_expiring",
         ramp(p.within_days - days_left, 0, p.within_days),
@@ -162,6 +165,7 @@ CATALOGUE: tuple[tuple[str, SignalFn], ...] = (
     ("port_out_request", lambda v, p: port_out_request(v, p.port_out_request)),
 )
 SIGNAL_IDS = tuple(name for name, _ in CATALOGUE)
+assert policy_signal_ids == SIGNAL_IDS, "config.policy.SIGNAL_IDS must list the catalogue"
 
 
 def all_signals(view: CustomerView, policy: SignalPolicy) -> list[Signal]:

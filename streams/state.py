@@ -111,6 +111,7 @@ class CustomerState:
 
     def profile_as_of(self, ts: int) -> dict[str, Any]:
         profile = dict(self.profile)
+        profile["_at"] = dict(self.profile.get("_at", {}))  # its own copy: folding writes it
         for fact_ts, kind, payload in self.facts:
             if fact_ts > ts:
                 break
@@ -177,16 +178,21 @@ class CustomerState:
 
 
 def apply_profile_fact(profile: dict[str, Any], kind: str, payload: Any, ts: int) -> None:
-    """What a profile-changing CRM event means for the customer's profile."""
+    """What a profile-changing CRM event means for the customer's profile. Each field keeps
+    the time it was set (`_at`): a late event never overwrites a newer value."""
     if kind == "activation":
-        profile["activated_ts"] = ts
-    elif kind == "plan_change" and "previous_plan_fee" not in payload and "plan_fee" in profile:
-        payload = {**payload, "previous_plan_fee": profile["plan_fee"]}
-    if kind == "plan_change":
-        profile["plan_changed_ts"] = ts
-    if kind == "contract":
-        profile["contract_ts"] = ts
-    profile.update(payload)
+        payload = {**payload, "activated_ts": ts}
+    elif kind == "plan_change":
+        payload = {**payload, "plan_changed_ts": ts}
+        if "previous_plan_fee" not in payload and "plan_fee" in profile:
+            payload["previous_plan_fee"] = profile["plan_fee"]
+    elif kind == "contract":
+        payload = {**payload, "contract_ts": ts}
+    set_at: dict[str, int] = profile.setdefault("_at", {})
+    for name, value in payload.items():
+        if ts >= set_at.get(name, ts):
+            profile[name] = value
+            set_at[name] = ts
 
 
 def _trim(bucket: list[int]) -> list[int]:
