@@ -1,0 +1,98 @@
+"""The explainable scorecard: contributions are log-odds points that add up to the score."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from config.policy import LevelPolicy, ScorePolicy
+from streams.scorecard import level_of, score_signals
+from streams.signals import Signal
+
+POLICY = ScorePolicy()
+
+
+def _signal(signal_id: str, strength: float) -> Signal:
+    return Signal(signal_id, strength, 1.0, f"{signal_id} detail")
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
+def test_no_signal_scores_the_intercept():
+    scored = score_signals([], POLICY)
+    assert scored.reasons == ()
+    assert scored.score == pytest.approx(1 / (1 + math.exp(3.0)))
+
+
+def test_contributions_are_weight_times_strength_and_sum_with_intercept_to_the_logit():
+    signals = [
+        _signal("usage_drop", 0.6),
+        _signal("competitor_contact", 0.5),
+        _signal("contract_expiring", 0.8),
+    ]
+    scored = score_signals(signals, POLICY)
+    contributions = {r.signal: r.contribution for r in scored.reasons}
+    assert contributions == pytest.approx(
+        {"usage_drop": 3.0, "competitor_contact": 3.0, "contract_expiring": 3.6 * 0.8}
+    )
+    total = POLICY.intercept + sum(contributions.values())
+    assert _logit(scored.score) == pytest.approx(total)
+
+
+def test_reasons_are_ordered_by_contribution_highest_first():
+    signals = [
+        _signal("contract_expiring", 0.5),  # 1.8
+        _signal("port_out_request", 1.0),  # 7.0
+        _signal("competitor_contact", 0.5),  # 3.0
+        _signal("usage_drop", 0.6),  # 3.0: a tie, broken by the signal id
+    ]
+    reasons = score_signals(signals, POLICY).reasons
+    assert [r.signal for r in reasons] == [
+        "port_out_request",
+        "competitor_contact",
+        "usage_drop",
+        "contract_expiring",
+    ]
+
+
+def test_silence_takes_over_the_usage_drop_it_explains_with_the_larger_weight():
+    signals = [_signal("zero_activity", 0.5), _signal("usage_drop", 0.9)]  # 2.0 and 4.5
+    (reason,) = score_signals(signals, POLICY).reasons
+    assert (reason.signal, reason.contribution) == ("zero_activity", pytest.approx(4.5))
+
+
+def test_reasons_carry_the_signal_value_and_detail():
+    (reason,) = score_signals([Signal("zero_activity", 0.6, 6, "idle 6 days")], POLICY).reasons
+    assert (reason.value, reason.detail) == (6, "idle 6 days")
+    assert reason.to_wire() == {
+        "signal": "zero_activity",
+        "contribution": 2.4,
+        "value": 6,
+        "detail": "idle 6 days",
+    }
+
+
+def test_a_signal_without_a_weight_contributes_nothing():
+    scored = score_signals([_signal("bill_shock", 1.0)], POLICY)
+    assert scored.reasons[0].contribution == 0.0
+    assert scored.score == score_signals([], POLICY).score
+
+
+def test_policy_examples_port_out_alone_is_critical_one_competitor_call_is_medium():
+    levels = LevelPolicy()
+    assert level_of(score_signals([_signal("port_out_request", 1.0)], POLICY).score, levels) == (
+        "critical"
+    )
+    one_call = score_signals([_signal("competitor_contact", 0.5)], POLICY).score
+    assert level_of(one_call, levels) == "medium"
+
+
+@pytest.mark.parametrize(
+    ("score", "level"),
+    [(0.0, "none"), (0.499, "none"), (0.5, "medium"), (0.7, "high"), (0.9, "critical")],
+)
+def test_level_lines_are_inclusive(score, level):
+    assert level_of(score, LevelPolicy()) == level
