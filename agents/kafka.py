@@ -52,3 +52,19 @@ def producer_config(settings: Settings, **extra: Any) -> dict[str, Any]:
     return confluent_config(
         settings, **{"partitioner": "murmur2_random", "linger.ms": 20, "acks": "all", **extra}
     )
+
+
+def aiokafka_config(settings: Settings) -> dict[str, Any]:
+    """aiokafka client arguments: bootstrap and security, as for the other clients."""
+    sec = settings.security
+    config: dict[str, Any] = {
+        "bootstrap_servers": settings.require_bootstrap(),
+        "security_protocol": sec.protocol,
+    }
+    if sec.protocol in ("SSL", "SASL_SSL"):
+        config["ssl_context"] = ssl.create_default_context(cafile=sec.ssl_cafile)
+    if sec.protocol.startswith("SASL"):
+        config["sasl_mechanism"] = sec.sasl_mechanism or "PLAIN"
+        config["sasl_plain_username"] = sec.sasl_username
+        config["sasl_plain_password"] = sec.sasl_password
+    return config

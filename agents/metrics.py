@@ -87,6 +87,23 @@ class Metrics:
             "Failed writes to the Redis serving store.",
             registry=registry,
         )
+        self.rebalances = Counter(
+            "churnwatch_rebalances_total",
+            "Consumer-group rebalances this worker took part in.",
+            registry=registry,
+        )
+        self.consumer_lag = Gauge(
+            "churnwatch_consumer_lag_messages",
+            "Messages written to the input topics and not yet processed, by topic.",
+            ["topic"],
+            registry=registry,
+        )
+        self.commit_latency = Histogram(
+            "churnwatch_commit_seconds",
+            "Wall time to commit a batch's source offsets.",
+            buckets=BATCH_BUCKETS,
+            registry=registry,
+        )
         self.last_event = Gauge(
             "churnwatch_last_event_timestamp_seconds",
             "Wall time at which the worker last processed an event.",

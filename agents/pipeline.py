@@ -32,7 +32,7 @@ class RawMessage(Protocol):
     offset: int
     key: bytes | None
     value: bytes | None
-    timestamp: float
+    timestamp: int  # broker timestamp, milliseconds
 
 
 class StateStore(Protocol):
@@ -52,11 +52,6 @@ class Emissions:
     clocks: list[tuple[int, PartitionClock]] = field(default_factory=list)
     risk: list[CustomerState] = field(default_factory=list)
     oldest_timestamp: float | None = None
-
-
-def clock_key(partition: int) -> bytes:
-    # A NUL prefix cannot start a customer id in JSON text we accept, so no collision.
-    return f"\x00clock:{partition}".encode()
 
 
 class Pipeline:
@@ -103,8 +98,9 @@ class Pipeline:
             self.metrics.events.labels(message.topic).inc()
             self._one(message, now, out)
             touched.add(message.partition)
-            if out.oldest_timestamp is None or message.timestamp < out.oldest_timestamp:
-                out.oldest_timestamp = message.timestamp
+            stamped = message.timestamp / 1000.0
+            if out.oldest_timestamp is None or stamped < out.oldest_timestamp:
+                out.oldest_timestamp = stamped
         for partition in sorted(touched):
             engine = self.engine(partition)
             engine.advance({t for t in CLOCK_TOPICS if idle.get((t, partition), False)})

@@ -159,4 +159,3 @@ def summary(
 
 def _caught_before(alert: dict[str, Any] | None, truth: Any) -> bool:
     return alert is not None and alert["ts"][:10] < truth.churn_date.isoformat()
-

@@ -32,6 +32,18 @@ class TopicSpec:
         return {"retention.ms": str(self.retention_ms), **self.config}
 
 
+def changelog_topic(app_id: str) -> str:
+    """The worker's own state changelog (internal: not part of the contract)."""
+    return f"{app_id}-customer-state-changelog"
+
+
+def changelog_spec(app_id: str, partitions: int = 8) -> TopicSpec:
+    # Compacted and kept forever: it is the state, not a history of it.
+    return TopicSpec(
+        changelog_topic(app_id), partitions, retention_ms=-1, config={"cleanup.policy": "compact"}
+    )
+
+
 def catalog(partitions: int = 8) -> tuple[TopicSpec, ...]:
     """Every topic churnwatch reads or writes, with our defaults.
 
