@@ -11,12 +11,13 @@ import faust
 import mode
 from prometheus_client import CollectorRegistry, generate_latest
 
+from agents.api import RiskApi, authorised
 from agents.changelog import ChangelogStore
 from agents.ingest import Ingest
 from agents.kafka import aiokafka_config, faust_broker_urls, faust_credentials
 from agents.metrics import Metrics
 from agents.pipeline import Pipeline
-from agents.redis_sink import RedisRiskSink
+from agents.redis_sink import RedisRiskSink, redis_client
 from config.policy import Policy
 from config.settings import Settings
 from streams.calendar import Calendar
@@ -33,6 +34,7 @@ class ChurnApp:
     metrics: Metrics
     pipeline: Pipeline
     ingest: Ingest
+    api: RiskApi
 
 
 def create_app(
@@ -55,13 +57,17 @@ def create_app(
     client = aiokafka_config(settings)
     store = ChangelogStore(changelog_topic(settings.app_id), client)
     pipeline = Pipeline(policy, Calendar(settings.tz), settings.partitions, metrics, store)
-    sink = RedisRiskSink(settings.redis_url, settings.redis_prefix, metrics)
+    sink = RedisRiskSink(
+        settings.redis_url, settings.redis_prefix, metrics, everyone=pipeline.all_states
+    )
     ingest = Ingest(
         client, settings.app_id, settings.session_timeout_s, pipeline, store, sink, metrics
     )
-    churn = ChurnApp(app, settings, policy, metrics, pipeline, ingest)
+    api = RiskApi(redis_client(settings.redis_url, timeout_s=1.0), settings.redis_prefix)
+    churn = ChurnApp(app, settings, policy, metrics, pipeline, ingest, api)
     app.service(_service_for(ingest))
     _wire_web(churn)
+    _wire_timers(churn)
     return churn
 
 
@@ -103,6 +109,31 @@ def _wire_web(churn: ChurnApp) -> None:
     async def readyz(web: Any, request: Any) -> Any:
         report = readiness(churn)
         return web.json(report, status=200 if report["ready"] else 503)
+
+    token = churn.settings.api_token
+
+    @app.page("/customers/at-risk")
+    async def at_risk(web: Any, request: Any) -> Any:
+        if not authorised(token, request.headers.get("Authorization")):
+            return web.json({"error": "unauthorised"}, status=401)
+        query = request.query
+        status, body = await churn.api.at_risk(query.get("level"), query.get("limit"))
+        return web.json(body, status=status)
+
+    @app.page("/customers/{customer_id}/risk")
+    async def customer_risk(web: Any, request: Any, customer_id: str) -> Any:
+        # Authorisation before any lookup: a 401 says nothing about whether the id exists.
+        if not authorised(token, request.headers.get("Authorization")):
+            return web.json({"error": "unauthorised"}, status=401)
+        status, body = await churn.api.customer_risk(customer_id)
+        return web.json(body, status=status)
+
+
+def _wire_timers(churn: ChurnApp) -> None:
+    @churn.app.timer(interval=2.0)
+    async def keep_store_in_sync() -> None:
+        # Batches retry a lagging store too; this covers a quiet input.
+        await churn.ingest.sink.catch_up()
 
 
 def readiness(churn: ChurnApp) -> dict[str, Any]:

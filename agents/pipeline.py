@@ -80,6 +80,11 @@ class Pipeline:
             self.engines[partition] = found
         return found
 
+    def all_states(self) -> Iterable[CustomerState]:
+        """Every customer this worker owns now."""
+        for engine in list(self.engines.values()):
+            yield from list(engine.states.values())
+
     def forget(self, partitions: Iterable[int]) -> None:
         """Partitions revoked: their state now belongs to another worker."""
         for partition in partitions:

@@ -47,7 +47,7 @@ def evaluate(
     state.churned_ts = None  # a returning customer (activation after churn) starts afresh
     signals = all_signals(view, policy.signals)
     scored = score_signals(signals, policy.score)
-    previous = (state.level, round(state.score, 3))
+    previous = risk_view(state)
     state.stage = stage(view, signals)
     state.value_tier = value_tier(monthly_spend(view), policy.tiers)
     state.score = scored.score
@@ -56,7 +56,9 @@ def evaluate(
     result = Evaluation(alert=_level_change(state, view, scored, signals, policy))
     if result.alert is not None:
         result.task = _contact(state, task_for(result.alert, policy), as_of)
-    result.risk_changed = previous != (state.level, round(state.score, 3))
+    result.risk_changed = previous != risk_view(state)
+    if result.risk_changed:
+        state.risk_ts = as_of
     return result
 
 
@@ -97,6 +99,11 @@ def _contact(state: CustomerState, task: CareTask | None, as_of: int) -> CareTas
     state.open_tasks[task.action] = (task.expires_at, task.task_id)
     state.task_times.append(as_of)
     return task
+
+
+def risk_view(state: CustomerState) -> tuple[str, float, str, str]:
+    """What the serving store shows of a customer: a change here is worth a write."""
+    return state.level, round(state.score, 3), state.stage, state.value_tier
 
 
 def churned_at(view: CustomerView) -> int | None:

@@ -61,6 +61,7 @@ class CustomerState:
     last_alert_ts: int | None = None
     first_alert_ts: int | None = None  # start of the current at-risk episode
     last_eval_ts: int | None = None
+    risk_ts: int | None = None  # event time the risk view (level, score, stage, tier) last changed
     due: list[int] = field(default_factory=list)  # urgent evaluations waiting for the clock
     churned_ts: int | None = None
     open_tasks: dict[str, tuple[int, str]] = field(default_factory=dict)  # action -> expiry, id
@@ -142,6 +143,7 @@ class CustomerState:
                     self.first_alert_ts,
                     self.last_eval_ts,
                     self.churned_ts,
+                    self.risk_ts,
                 ],
                 "r": self.reasons,
                 "u": self.due,
@@ -168,6 +170,7 @@ class CustomerState:
             state.first_alert_ts,
             state.last_eval_ts,
             state.churned_ts,
+            state.risk_ts,
         ) = obj["a"]
         state.reasons = obj["r"]
         state.due = obj["u"]

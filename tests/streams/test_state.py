@@ -42,6 +42,7 @@ def _full_state() -> CustomerState:
     state.last_alert_ts = 1_767_800_000
     state.first_alert_ts = 1_767_700_000
     state.last_eval_ts = 1_767_900_000
+    state.risk_ts = 1_767_900_000
     state.due = [1_767_950_000, 1_767_960_000]
     state.churned_ts = 1_768_000_000
     state.open_tasks = {"retention_call": (1_768_500_000, "T1"), "reactivation": (1, "T2")}
