@@ -160,10 +160,12 @@ class EmbeddedRedis(ManagedProcess):
         port: int | None = None,
         *,
         binary: str | None = None,
+        password: str | None = None,
         startup_timeout: float = 15.0,
         stop_timeout: float = 10.0,
         keep_logs: bool = False,
     ) -> None:
+        self.password = password  # `requirepass`: clients must AUTH, as production Redis does
         found = binary or shutil.which("redis-server")
         if found is None:
             raise RedisServerNotFound(
@@ -178,7 +180,8 @@ class EmbeddedRedis(ManagedProcess):
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def _command(self) -> Sequence[str]:
         assert self.workdir is not None
@@ -194,11 +197,16 @@ class EmbeddedRedis(ManagedProcess):
             "no",
             "--dir",
             str(self.workdir),
+            *(["--requirepass", self.password] if self.password else []),
         ]
 
     def _is_ready(self) -> bool:
         client = redis.Redis(
-            host="127.0.0.1", port=self.port, socket_connect_timeout=0.5, socket_timeout=0.5
+            host="127.0.0.1",
+            port=self.port,
+            password=self.password,
+            socket_connect_timeout=0.5,
+            socket_timeout=0.5,
         )
         try:
             return bool(client.ping())
