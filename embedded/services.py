@@ -22,9 +22,11 @@ import logging
 import os
 import shutil
 import socket
+import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import redis
 from confluent_kafka import KafkaException
@@ -161,11 +163,14 @@ class EmbeddedRedis(ManagedProcess):
         *,
         binary: str | None = None,
         password: str | None = None,
+        tls: bool = False,
         startup_timeout: float = 15.0,
         stop_timeout: float = 10.0,
         keep_logs: bool = False,
     ) -> None:
         self.password = password  # `requirepass`: clients must AUTH, as production Redis does
+        # TLS only (no plain port), with a throwaway self-signed certificate for 127.0.0.1.
+        self.tls = tls
         found = binary or shutil.which("redis-server")
         if found is None:
             raise RedisServerNotFound(
@@ -181,7 +186,32 @@ class EmbeddedRedis(ManagedProcess):
     @property
     def url(self) -> str:
         auth = f":{self.password}@" if self.password else ""
+        if self.tls:
+            return f"rediss://{auth}127.0.0.1:{self.port}/0?ssl_ca_certs={self.certificate}"
         return f"redis://{auth}127.0.0.1:{self.port}/0"
+
+    @property
+    def certificate(self) -> str:
+        assert self.workdir is not None, "start() first"
+        return str(self.workdir / "cert.pem")
+
+    def _tls_arguments(self) -> list[str]:
+        if not self.tls:
+            return []
+        assert self.workdir is not None
+        key = str(self.workdir / "key.pem")
+        if not Path(self.certificate).exists():
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                 "-out", self.certificate, "-days", "2", "-subj", "/CN=127.0.0.1",
+                 "-addext", "subjectAltName=IP:127.0.0.1"],
+                check=True, capture_output=True,
+            )  # fmt: skip
+        return [
+            "--port", "0", "--tls-port", str(self.port), "--tls-cert-file", self.certificate,
+            "--tls-key-file", key, "--tls-ca-cert-file", self.certificate,
+            "--tls-auth-clients", "no",
+        ]  # fmt: skip
 
     def _command(self) -> Sequence[str]:
         assert self.workdir is not None
@@ -198,16 +228,11 @@ class EmbeddedRedis(ManagedProcess):
             "--dir",
             str(self.workdir),
             *(["--requirepass", self.password] if self.password else []),
+            *self._tls_arguments(),
         ]
 
     def _is_ready(self) -> bool:
-        client = redis.Redis(
-            host="127.0.0.1",
-            port=self.port,
-            password=self.password,
-            socket_connect_timeout=0.5,
-            socket_timeout=0.5,
-        )
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5, socket_timeout=0.5)
         try:
             return bool(client.ping())
         except redis.RedisError:

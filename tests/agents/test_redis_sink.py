@@ -65,3 +65,12 @@ def test_a_churned_customer_leaves_the_store(redis_server: EmbeddedRedis) -> Non
     client = redis.Redis.from_url(redis_server.url)
     assert not client.exists("churnwatch:risk:C9")
     assert client.zscore("churnwatch:risk:top", "C9") is None
+
+
+def test_the_store_over_tls_with_a_password() -> None:
+    with EmbeddedRedis(password="pw-for-tests", tls=True) as server:
+        assert server.url.startswith("rediss://")
+        sink = write(server.url, [at_risk("C1", "critical", 0.95)])
+        assert sink.healthy
+        client = redis.Redis.from_url(server.url, decode_responses=True)
+        assert client.hget("churnwatch:risk:C1", "level") == "critical"
