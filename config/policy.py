@@ -49,6 +49,12 @@ class UsageDropPolicy:
     min_drop: float = field(default=0.5, metadata=_rng(0.05, 1))
     # Light users' weeks are noisy: below this baseline activity a drop says little.
     min_baseline_active_days: int = field(default=10, metadata=_rng(1, 56))
+    # A nationwide dip (a holiday week) moves everybody at once: when the partition's own
+    # population is down at least `population_min_dip` over the same windows, a customer's drop
+    # is measured against it. Below `population_min_active` active customers a day the
+    # population is too small to tell a holiday from noise, and drops are taken as they are.
+    population_min_active: int = field(default=50, metadata=_rng(1, 10_000_000))
+    population_min_dip: float = field(default=0.1, metadata=_rng(0, 1))
 
 
 @dataclass(frozen=True)
@@ -75,25 +81,138 @@ class PortOutPolicy:
 
 
 @dataclass(frozen=True)
+class CallForwardingPolicy:
+    window_days: int = field(default=7, metadata=_rng(1, 60))
+    min_share: float = field(default=0.5, metadata=_rng(0.05, 1))  # "most incoming calls"
+    full_share: float = field(default=0.9, metadata=_rng(0.05, 1))
+    # A share of two calls is no pattern: a few incoming calls, a few of them forwarded, first
+    # (a steady customer forwards one call in two hundred; light users get a few a week).
+    min_incoming_calls: int = field(default=3, metadata=_rng(1, 1000))
+    min_forwarded_calls: int = field(default=3, metadata=_rng(1, 1000))
+
+
+@dataclass(frozen=True)
+class ComplaintPolicy:
+    window_days: int = field(default=30, metadata=_rng(1, 365))
+    # An unresolved complaint stays a reason this long after it was made.
+    open_days: int = field(default=60, metadata=_rng(1, 120))
+    repeat_count: int = field(default=2, metadata=_rng(2, 100))
+    # Severity points (each complaint its severity 1-3, each unsatisfied resolution and each
+    # billing dispute one more) at which the signal is full-strength.
+    full_strength_points: int = field(default=8, metadata=_rng(1, 100))
+
+
+@dataclass(frozen=True)
+class CancelInquiryPolicy:
+    window_days: int = field(default=30, metadata=_rng(1, 365))
+
+
+@dataclass(frozen=True)
+class SpendBelowPlanPolicy:
+    window_days: int = field(default=60, metadata=_rng(7, 90))
+    # Fewer days than this of history (since the first event or the activation) say nothing.
+    min_history_days: int = field(default=30, metadata=_rng(7, 90))
+    max_share: float = field(default=0.3, metadata=_rng(0.01, 1))  # usage worth / package fee
+    full_share: float = field(default=0.05, metadata=_rng(0, 1))
+
+
+@dataclass(frozen=True)
+class BillShockPolicy:
+    min_ratio: float = field(default=1.5, metadata=_rng(1, 100))
+    full_ratio: float = field(default=3.0, metadata=_rng(1, 100))
+    history_invoices: int = field(default=3, metadata=_rng(1, 3))
+    # Only a recent invoice shocks: this long after it, the customer has paid or complained.
+    window_days: int = field(default=35, metadata=_rng(1, 90))
+
+
+@dataclass(frozen=True)
+class PaymentPolicy:
+    overdue_window_days: int = field(default=30, metadata=_rng(1, 120))
+    full_strength_overdue_days: int = field(default=60, metadata=_rng(1, 3650))
+    # Prepaid: the balance (last reported, less the charges since) is at or below this and the
+    # last top-up is older than the customer's usual gap between top-ups times the factor.
+    exhausted_balance: float = field(default=1.0, metadata=_rng(0))
+    cadence_factor: float = field(default=1.5, metadata=_rng(1, 10))
+    min_topups: int = field(default=3, metadata=_rng(2, 50))
+
+
+@dataclass(frozen=True)
+class NetworkPolicy:
+    window_days: int = field(default=7, metadata=_rng(1, 60))
+    min_drop_rate: float = field(default=0.05, metadata=_rng(0.001, 1))
+    full_drop_rate: float = field(default=0.2, metadata=_rng(0.001, 1))
+    min_drops: int = field(default=3, metadata=_rng(1, 1000))
+    complaint_days: int = field(default=30, metadata=_rng(1, 120))
+
+
+@dataclass(frozen=True)
+class PlanDowngradePolicy:
+    window_days: int = field(default=30, metadata=_rng(1, 365))
+    full_strength_cut: float = field(default=0.5, metadata=_rng(0.01, 1))  # share of the fee
+
+
+@dataclass(frozen=True)
+class SocialPolicy:
+    window_days: int = field(default=30, metadata=_rng(1, 120))
+    min_contacts: int = field(default=2, metadata=_rng(1, 50))
+    full_strength_contacts: int = field(default=4, metadata=_rng(1, 50))
+    # A contact's churn is news from another partition: it counts from this long after the
+    # churn, so that every replay sees it at the same evaluations however late it arrived.
+    settle_hours: float = field(default=24.0, metadata=_rng(0, 24 * 30))
+    # Contacts kept per customer (by interaction count): the state stays bounded.
+    top_contacts: int = field(default=10, metadata=_rng(1, 50))
+
+
+@dataclass(frozen=True)
 class SignalPolicy:
     usage_drop: UsageDropPolicy = field(default_factory=UsageDropPolicy)
     zero_activity: ZeroActivityPolicy = field(default_factory=ZeroActivityPolicy)
     competitor_contact: CompetitorPolicy = field(default_factory=CompetitorPolicy)
+    call_forwarding: CallForwardingPolicy = field(default_factory=CallForwardingPolicy)
     contract_expiring: ContractPolicy = field(default_factory=ContractPolicy)
+    complaint: ComplaintPolicy = field(default_factory=ComplaintPolicy)
+    cancel_inquiry: CancelInquiryPolicy = field(default_factory=CancelInquiryPolicy)
     port_out_request: PortOutPolicy = field(default_factory=PortOutPolicy)
+    spend_below_plan: SpendBelowPlanPolicy = field(default_factory=SpendBelowPlanPolicy)
+    bill_shock: BillShockPolicy = field(default_factory=BillShockPolicy)
+    payment_issue: PaymentPolicy = field(default_factory=PaymentPolicy)
+    network_quality: NetworkPolicy = field(default_factory=NetworkPolicy)
+    plan_downgrade: PlanDowngradePolicy = field(default_factory=PlanDowngradePolicy)
+    social_churn: SocialPolicy = field(default_factory=SocialPolicy)
 
 
 def _default_weights() -> dict[str, float]:
     # Log-odds points at full strength (signals fire at strength 0.5). Against the intercept of
-    # -3: port-out alone is critical; one competitor call, ~60% usage drop, ~7 idle days or two
-    # weeks to a contract end with nothing else reach medium.
+    # -3 (medium needs 3 points, high 3.85, critical 5.2):
+    # - 6 and more: a signal that alone, just firing, reaches medium — port-out alone is
+    #   critical; one competitor call, most calls forwarded, one complaint reach medium;
+    # - 5: a cancel inquiry alone is high; a ~60% usage drop or usage worth under a quarter of
+    #   the fee reach medium;
+    # - 4 and less: supporting signals, medium only when strong or together with another —
+    #   8 idle days, two weeks to a contract end, a 12.5% dropped-call rate, four contacts
+    #   gone, a bill at 3x, two months overdue, a halved plan fee.
     return {
         "usage_drop": 5.0,
         "zero_activity": 4.0,
         "competitor_contact": 6.0,
+        "call_forwarding": 6.0,
         "contract_expiring": 3.6,
+        "complaint": 6.0,
+        "cancel_inquiry": 5.0,
         "port_out_request": 7.0,
+        "spend_below_plan": 5.0,
+        "bill_shock": 3.0,
+        "payment_issue": 3.0,
+        "network_quality": 4.0,
+        "plan_downgrade": 3.0,
+        "social_churn": 4.0,
     }
+
+
+def _default_subsumes() -> dict[str, tuple[str, ...]]:
+    # Silence explains a usage drop; a complaint about the network explains (or is explained
+    # by) the dropped calls — one story each, counted once.
+    return {"zero_activity": ("usage_drop",), "complaint": ("network_quality",)}
 
 
 @dataclass(frozen=True)
@@ -104,9 +223,7 @@ class ScorePolicy:
     weights: dict[str, float] = field(default_factory=_default_weights)
     # When a signal fires together with one it explains, the explained one's contribution
     # moves into it (the larger of the two counts, once): silence explains a usage drop.
-    subsumes: dict[str, tuple[str, ...]] = field(
-        default_factory=lambda: {"zero_activity": ("usage_drop",)}
-    )
+    subsumes: dict[str, tuple[str, ...]] = field(default_factory=_default_subsumes)
 
 
 @dataclass(frozen=True)
@@ -139,17 +256,70 @@ class PlaybookRule:
 
 
 def _default_playbook() -> tuple[PlaybookRule, ...]:
+    # Ordered by urgency (priority, then SLA): the first matching rule makes the task, so a
+    # customer who is leaving now is called by the retention desk whatever else is true. The
+    # catch-all general call comes last.
     return (
         PlaybookRule(
             action="retention_call",
             channel="retention_desk",
             priority=1,
             sla_hours=4,
-            signals=("port_out_request", "competitor_contact"),
+            signals=("port_out_request", "competitor_contact", "cancel_inquiry", "call_forwarding"),
             min_level="medium",
             talking_points=("Ask what the other operator offered; match it if the value allows.",),
             offer_code="special_tariff",
             offer_description="Special retention tariff",
+        ),
+        PlaybookRule(
+            action="complaint_callback",
+            channel="retention_desk",
+            priority=1,
+            sla_hours=24,
+            signals=("complaint",),
+            talking_points=(
+                "Apologise, confirm the complaint is owned and say when it will be fixed.",
+            ),
+            offer_code="goodwill_credit",
+            offer_description="Goodwill credit on the next bill",
+        ),
+        PlaybookRule(
+            action="billing_care",
+            channel="outbound_call",
+            priority=2,
+            sla_hours=24,
+            signals=("payment_issue",),
+            talking_points=("Offer a payment plan or top-up reminder before the line is barred.",),
+        ),
+        PlaybookRule(
+            action="network_care",
+            channel="outbound_call",
+            priority=2,
+            sla_hours=48,
+            signals=("network_quality",),
+            talking_points=(
+                "A network ticket is open for the customer's area; say what is being done.",
+            ),
+            offer_code="network_credit",
+            offer_description="Bonus data while the network is fixed",
+        ),
+        PlaybookRule(
+            action="bill_explanation",
+            channel="outbound_call",
+            priority=2,
+            sla_hours=48,
+            signals=("bill_shock",),
+            talking_points=("Walk through the bill; suggest a bundle that caps the extras.",),
+        ),
+        PlaybookRule(
+            action="retention_call",
+            channel="retention_desk",
+            priority=2,
+            sla_hours=48,
+            signals=("social_churn",),
+            talking_points=("Friends have left: present the family and group offers.",),
+            offer_code="family_bundle",
+            offer_description="Family and friends bundle",
         ),
         PlaybookRule(
             action="renewal_bundle",
@@ -160,6 +330,16 @@ def _default_playbook() -> tuple[PlaybookRule, ...]:
             talking_points=("Offer a renewal bundle before the contract ends.",),
             offer_code="renewal_bundle",
             offer_description="Renewal bundle with extra data",
+        ),
+        PlaybookRule(
+            action="plan_rightsizing",
+            channel="outbound_call",
+            priority=2,
+            sla_hours=72,
+            signals=("spend_below_plan", "plan_downgrade"),
+            talking_points=("Offer a plan that fits the usage before a cheaper rival does.",),
+            offer_code="rightsized_plan",
+            offer_description="A plan sized to the customer's usage",
         ),
         PlaybookRule(
             action="reactivation",
@@ -228,7 +408,9 @@ class Policy:
 # The signal catalogue's ids (streams.signals implements one function per id and checks it
 # matches): weights and playbook rules may name only these.
 SIGNAL_IDS = (
-    "usage_drop", "zero_activity", "competitor_contact", "contract_expiring", "port_out_request",
+    "usage_drop", "zero_activity", "competitor_contact", "call_forwarding", "contract_expiring",
+    "complaint", "cancel_inquiry", "port_out_request", "spend_below_plan", "bill_shock",
+    "payment_issue", "network_quality", "plan_downgrade", "social_churn",
 )  # fmt: skip
 LEVELS = ("none", "medium", "high", "critical")
 LOCALES = ("en", "zh")
@@ -349,7 +531,28 @@ def _check_range(f: dataclasses.Field[Any], value: Any, path: str) -> None:
             raise PolicyError(f"{path}: {value} is above the maximum {hi}")
 
 
+# (signal section, threshold, full-strength point): a signal's strength ramps from the first
+# to the second, so they must come in that order (the spend share falls as the signal rises).
+_RAMPS = (
+    ("zero_activity", "min_days", "full_strength_days"),
+    ("call_forwarding", "min_share", "full_share"),
+    ("spend_below_plan", "full_share", "max_share"),
+    ("spend_below_plan", "min_history_days", "window_days"),
+    ("bill_shock", "min_ratio", "full_ratio"),
+    ("network_quality", "min_drop_rate", "full_drop_rate"),
+    ("social_churn", "min_contacts", "full_strength_contacts"),
+)
+
+
+def _check_ramps(signals: SignalPolicy) -> None:
+    for section, low, high in _RAMPS:
+        values = getattr(signals, section)
+        if getattr(values, low) > getattr(values, high):
+            raise PolicyError(f"signals.{section}: {low} <= {high} must hold")
+
+
 def _check_cross_field(policy: Policy) -> None:
+    _check_ramps(policy.signals)
     lv = policy.levels
     if not lv.medium < lv.high < lv.critical:
         raise PolicyError("levels: medium < high < critical must hold")

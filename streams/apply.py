@@ -39,7 +39,11 @@ _PROFILE_CRM = frozenset({"activation", "profile", "contract", "plan_change"})
 
 def phone_digest(number: str) -> str:
     """A short stable digest of a phone number: enough to link contacts, useless to dial."""
-    return blake2b(normalise_number(number).encode(), digest_size=6).hexdigest()
+    return _digest(normalise_number(number))
+
+
+def _digest(normalised: str) -> str:
+    return blake2b(normalised.encode(), digest_size=6).hexdigest()
 
 
 def normalise_number(number: str) -> str:
@@ -64,11 +68,22 @@ class NumberBook:
     def is_own_hotline(self, counterpart: str) -> bool:
         return normalise_number(counterpart) == self.own_hotline
 
+    def is_service(self, normalised: str) -> bool:
+        """Ours or a competitor's hotline (an already normalised number)."""
+        return normalised == self.own_hotline or normalised.startswith(self.competitors)
 
-def apply_event(state: CustomerState, event: InputEvent, cal: Calendar, book: NumberBook) -> None:
+
+def apply_event(
+    state: CustomerState,
+    event: InputEvent,
+    cal: Calendar,
+    book: NumberBook,
+    top_contacts: int = 10,
+) -> None:
     """Fold one event into the state. Dedupe and lateness are decided before this."""
     if event.topic == CDR:
         apply_usage(state.bucket(cal.day(event.ts)), event.kind, event.data, book)
+        count_contact(state, event.data, book, top_contacts)
     elif event.topic == BILLING:
         apply_billing(state, event)
     elif event.topic == CRM:
@@ -94,6 +109,19 @@ def apply_usage(bucket: list[int], kind: str, data: Mapping[str, Any], book: Num
         bucket[CHARGE_CENTS] += round(data["charge"] * 100)
     if data.get("roaming"):
         bucket[ROAMING] += 1
+
+
+def count_contact(
+    state: CustomerState, data: Mapping[str, Any], book: NumberBook, top_contacts: int
+) -> None:
+    """Calls and SMS either way count towards the customer's top contacts (social_churn);
+    service numbers — ours and the competitors' — are nobody's friends."""
+    counterpart = data.get("counterpart")
+    if not counterpart:
+        return
+    number = normalise_number(counterpart)
+    if not book.is_service(number):
+        state.count_contact(_digest(number), top_contacts)
 
 
 def _apply_call(bucket: list[int], data: Mapping[str, Any], outgoing: bool) -> None:

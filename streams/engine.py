@@ -12,6 +12,16 @@ run `evaluation_delay` behind that clock, in event-time order:
   customer as of their own time, once the clock reaches it.
 An evaluation as of a moment only uses usage of complete days before it and facts up to it,
 so replaying the same history gives the same alerts, whatever the interleaving of customers.
+
+The clock also keeps the partition's day-by-day population (how much its customers used, how
+many were active) so that usage_drop can tell a holiday dip from a customer leaving.
+
+Partitions talk to each other only through internal records (`Outbox.internal`, see
+`streams.social`): the directory of msisdn digests, a churned customer's news for its top
+contacts, and the resulting social facts. The wiring produces them keyed by `key` and hands
+each one read back to the engine of its partition (`handle_internal`); the directory entries
+this engine owns are persisted through `take_directory_changes` and given back to the
+constructor (`directory=`) on recovery.
 """
 
 from __future__ import annotations
@@ -19,15 +29,25 @@ from __future__ import annotations
 import heapq
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
 from config.policy import Policy
-from streams.apply import NumberBook, apply_event
+from streams.apply import NumberBook, apply_event, phone_digest
 from streams.calendar import DAY_S, Calendar
 from streams.evaluate import ChurnObserved, Evaluation, evaluate
+from streams.population import Population, usage_of
+from streams.social import (
+    Directory,
+    InternalRecord,
+    contact_churn_records,
+    directory_record,
+    hear_of_churn,
+    social_record,
+)
 from streams.state import CustomerState, event_key
-from topics.catalog import CLOCK_TOPICS, CRM, OUTCOMES
+from topics.catalog import CDR, CLOCK_TOPICS, CONTACT_CHURN, CRM, DIRECTORY, OUTCOMES, SOCIAL
 from topics.inputs import OUT_OF_RANGE, TOO_LATE, InputEvent, Rejected
 from topics.partitioning import partition_for
 from topics.records import Alert, CareTask
@@ -37,26 +57,32 @@ URGENT_CRM = frozenset(
     {"port_out_request", "cancel_inquiry", "complaint", "port_out_completed", "deactivation"}
 )
 USAGE_HORIZON_DAYS = 63  # 7 recent + 28 baseline + room for 8-week trends
-FACT_HORIZON_DAYS = 120
+FACT_HORIZON_DAYS = 120  # an invoice and the three before it; 90 days of spend for the tier
 DECLINE_SUPPRESS_S = 30 * DAY_S
 DUPLICATE = "duplicate"
 
 
 @dataclass(slots=True)
 class PartitionClock:
-    """The engine's durable clock: latest event time per input topic, and the last closed day."""
+    """The engine's durable clock: latest event time per input topic, the last closed day, and
+    the partition's day-by-day population (written with every batch that changes usage)."""
 
     topic_max: dict[str, int] = field(default_factory=dict)
     event_clock: int | None = None  # min over topics with unread data; never moves back
     closed_day: int | None = None
+    population: Population = field(default_factory=Population)
 
     def to_bytes(self) -> bytes:
-        return orjson.dumps([self.topic_max, self.event_clock, self.closed_day])
+        return orjson.dumps(
+            [self.topic_max, self.event_clock, self.closed_day, self.population.to_wire()]
+        )
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> PartitionClock:
-        topic_max, clock, closed = orjson.loads(raw)
-        return cls(topic_max, clock, closed)
+        topic_max, clock, closed, *rest = orjson.loads(raw)
+        # A clock written before the population was kept starts one afresh.
+        population = Population.from_wire(rest[0]) if rest else Population()
+        return cls(topic_max, clock, closed, population)
 
 
 @dataclass(slots=True)
@@ -67,6 +93,7 @@ class Outbox:
     tasks: list[CareTask] = field(default_factory=list)
     churns: list[ChurnObserved] = field(default_factory=list)
     risk_changed: set[str] = field(default_factory=set)
+    internal: list[InternalRecord] = field(default_factory=list)  # for the internal topics
     evaluations: int = 0
 
 
@@ -79,6 +106,7 @@ class PartitionEngine:
         cal: Calendar,
         states: Iterable[CustomerState] = (),
         clock: PartitionClock | None = None,
+        directory: Iterable[tuple[str, bytes]] = (),
     ) -> None:
         self.partition = partition
         self.partitions = partitions
@@ -87,6 +115,10 @@ class PartitionEngine:
         self.book = NumberBook(policy.signals.competitor_contact.numbers)
         self.states: dict[str, CustomerState] = {s.customer_id: s for s in states}
         self.clock = clock or PartitionClock()
+        self.directory = Directory(directory)
+        self._usage_days = usage_horizon_days(policy)
+        self._fact_days = fact_horizon_days(policy)
+        self._top_contacts = policy.signals.social_churn.top_contacts
         self.outbox = Outbox()
         self.dirty: set[str] = set()
         self.clock_dirty = False
@@ -123,12 +155,28 @@ class PartitionEngine:
             state.first_day = day
         if event.topic == OUTCOMES:
             apply_outcome(state, event)
+        elif event.topic == CDR:
+            self._apply_usage(state, event, day)
         else:
-            apply_event(state, event, self.cal, self.book)
-        if event.topic == CRM and event.kind in URGENT_CRM:
-            self._schedule(state, event.ts)
+            apply_event(state, event, self.cal, self.book, self._top_contacts)
+        if event.topic == CRM:
+            self._crm_follow_up(state, event)
         self.dirty.add(event.customer_id)
         return None
+
+    def _apply_usage(self, state: CustomerState, event: InputEvent, day: int) -> None:
+        before = usage_of(state.days.get(day))
+        apply_event(state, event, self.cal, self.book, self._top_contacts)
+        self.clock.population.count(day, before, usage_of(state.days[day]))
+        self.clock_dirty = True
+
+    def _crm_follow_up(self, state: CustomerState, event: InputEvent) -> None:
+        if event.kind in URGENT_CRM:
+            self._schedule(state, event.ts)
+        msisdn = event.data.get("msisdn")
+        if msisdn:  # the customer's own number: its partition's directory must know
+            digest = phone_digest(msisdn)
+            self.outbox.internal.append(directory_record(digest, state.customer_id, event.ts))
 
     def _misrouted(self, event: InputEvent) -> Rejected | None:
         if self.partition is None or self.partitions is None:
@@ -211,19 +259,22 @@ class PartitionEngine:
         self._evaluate(state, ts, self.cal.day(ts) - 1)
 
     def _close_day(self, day: int, midnight: int) -> None:
-        keep_days_from = day - USAGE_HORIZON_DAYS
+        keep_days_from = day - self._usage_days
         forget_ids_before = self.cal.day(midnight - self._lateness_s) - self._dedupe_days
+        self.clock.population.prune(keep_days_from)
         for state in self.states.values():
             state.prune_days(keep_days_from)
             state.forget_before(forget_ids_before)
-            state.fold_facts(midnight, midnight - FACT_HORIZON_DAYS * DAY_S)
+            state.fold_facts(midnight, midnight - self._fact_days * DAY_S)
             if state.first_day is not None and state.first_day <= day:
                 self._evaluate(state, midnight, day)
         # Pruning is not worth a changelog write of its own: a recovered state that still
         # holds a few expired days or ids is pruned again at the next day close.
 
     def _evaluate(self, state: CustomerState, as_of: int, last_day: int) -> None:
-        result: Evaluation = evaluate(state, as_of, last_day, self.policy, self.cal)
+        result: Evaluation = evaluate(
+            state, as_of, last_day, self.policy, self.cal, self.clock.population
+        )
         out = self.outbox
         out.evaluations += 1
         if result.alert is not None:
@@ -232,10 +283,42 @@ class PartitionEngine:
             out.tasks.append(result.task)
         if result.churn is not None:
             out.churns.append(result.churn)
+            out.internal.extend(contact_churn_records(state, result.churn.ts))
         if result.risk_changed:
             out.risk_changed.add(state.customer_id)
         if result.risk_changed or result.alert or result.task or result.churn:
             self.dirty.add(state.customer_id)
+
+    # --- internal topics ---------------------------------------------------------------
+    def handle_internal(self, topic: str, key: str, value: bytes) -> bool:
+        """Apply one record of an internal topic (`topics.catalog.INTERNAL_TOPICS`) read from
+        this engine's partition. Returns False when it changed nothing (a repeat, a number that
+        is not our customer's, a contact who is not a top contact). Never moves the clock: the
+        records carry the time of the event they tell of (a CRM event, a churn)."""
+        if self.partitions is not None and partition_for(key, self.partitions) != self.partition:
+            raise ValueError(f"{topic} record keyed {key!r} belongs to another partition")
+        news: dict[str, Any] = orjson.loads(value)
+        if topic == DIRECTORY:
+            return self.directory.link(key, str(news["customer_id"]), int(news["ts"]))
+        if topic == CONTACT_CHURN:
+            owner = self.directory.owner(key)
+            if owner is None or owner == news["customer_id"]:
+                return False
+            self.outbox.internal.append(social_record(owner, news))
+            return True
+        if topic == SOCIAL:
+            state = self.states.get(key)
+            if state is None or not hear_of_churn(state, news):
+                return False
+            self.dirty.add(key)
+            return True
+        raise ValueError(f"{topic} is not an internal topic")
+
+    def take_directory_changes(self) -> list[tuple[str, bytes]]:
+        """Directory entries changed since the last call, as (msisdn digest, value): the wiring
+        writes each to the changelog under the key `b"\x00dir:" + digest.encode()` and, on
+        recovery, passes the (digest, value) pairs back as `PartitionEngine(directory=...)`."""
+        return self.directory.take_changes()
 
     # --- output ------------------------------------------------------------------------
     def take_outbox(self) -> Outbox:
@@ -246,6 +329,22 @@ class PartitionEngine:
         changed = [self.states[c] for c in self.dirty if c in self.states]
         self.dirty = set()
         return changed
+
+
+def usage_horizon_days(policy: Policy) -> int:
+    """Days of usage kept: enough for every window the policy asks for."""
+    signals = policy.signals
+    return max(
+        USAGE_HORIZON_DAYS,
+        signals.usage_drop.recent_days + signals.usage_drop.baseline_days,
+        signals.spend_below_plan.window_days,
+    )
+
+
+def fact_horizon_days(policy: Policy) -> int:
+    """Days of dated facts kept: enough for every window the policy asks for."""
+    bill = policy.signals.bill_shock
+    return max(FACT_HORIZON_DAYS, bill.window_days + 31 * bill.history_invoices + 1)
 
 
 def dedupe_id(event: InputEvent) -> str:

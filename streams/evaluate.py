@@ -11,9 +11,19 @@ from streams.calendar import Calendar
 from streams.levels import next_level
 from streams.lifecycle import monthly_spend, stage, tenure_days, value_tier
 from streams.playbook import task_for
+from streams.population import Population
 from streams.scorecard import Scored, score_signals
 from streams.signals import Signal, all_signals
-from streams.state import COMPETITOR, DATA_KB, SMS_OUT, VOICE_OUT_S, CustomerState
+from streams.state import (
+    CALLS_IN,
+    COMPETITOR,
+    DATA_KB,
+    DROPPED,
+    FORWARDED,
+    SMS_OUT,
+    VOICE_OUT_S,
+    CustomerState,
+)
 from streams.view import CustomerView
 from topics.records import Alert, CareTask
 
@@ -38,9 +48,14 @@ class Evaluation:
 
 
 def evaluate(
-    state: CustomerState, as_of: int, last_day: int, policy: Policy, cal: Calendar
+    state: CustomerState,
+    as_of: int,
+    last_day: int,
+    policy: Policy,
+    cal: Calendar,
+    population: Population | None = None,
 ) -> Evaluation:
-    view = CustomerView.of(state, as_of, last_day, cal)
+    view = CustomerView.of(state, as_of, last_day, cal, population)
     churn_ts = churned_at(view)
     if churn_ts is not None:
         return _observe_churn(state, churn_ts)
@@ -137,6 +152,9 @@ def window_summary(view: CustomerView, signals: list[Signal]) -> dict[str, float
         "sms_out_7d": view.recent_total(SMS_OUT, 7),
         "data_mb_7d": round(view.recent_total(DATA_KB, 7) / 1024.0, 1),
         "competitor_contacts_14d": view.recent_total(COMPETITOR, 14),
+        "calls_in_7d": view.recent_total(CALLS_IN, 7),
+        "forwarded_7d": view.recent_total(FORWARDED, 7),
+        "dropped_7d": view.recent_total(DROPPED, 7),
         "idle_days": view.idle_streak(),
         "monthly_spend": round(monthly_spend(view), 2),
         "signals": len(signals),

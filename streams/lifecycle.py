@@ -4,26 +4,41 @@ from __future__ import annotations
 
 from config.policy import TierPolicy
 from streams.calendar import DAY_S
-from streams.signals import Signal
+from streams.signal_base import Signal
 from streams.state import CHARGE_CENTS, DATA_KB, SMS_OUT, VOICE_OUT_S
 from streams.view import CustomerView
 
-_SPEND_FACTS = frozenset({"invoice", "topup"})
+_INVOICES = frozenset({"invoice"})
+_TOPUPS = frozenset({"topup"})
 _DEPARTURE_FACTS = frozenset({"cancel_inquiry", "port_out_request"})
 _DEPARTURE_SIGNALS = frozenset({"port_out_request", "cancel_inquiry", "zero_activity"})
 _DECLINE_SIGNALS = frozenset({"usage_drop", "plan_downgrade", "spend_below_plan"})
 ACQUISITION_DAYS = 90
+SPEND_DAYS = 90  # "3-month average monthly spend"
+MONTH_DAYS = 30
 
 
 def monthly_spend(view: CustomerView) -> float:
-    """3-month average monthly spend: invoices and top-ups, else the plan fee, else charges."""
-    billed = sum(f[2]["amount"] for f in view.facts(_SPEND_FACTS, 90))
-    if billed:
-        return billed / 3.0
+    """Average monthly spend over the last three months — or over the months actually seen, for
+    a customer who is newer than that: invoices (one a month) and top-ups, else the plan fee,
+    else what usage was charged."""
+    months = observed_months(view)
+    invoices = [f[2]["amount"] for f in view.facts(_INVOICES, SPEND_DAYS)]
+    topups = sum(f[2]["amount"] for f in view.facts(_TOPUPS, SPEND_DAYS))
+    if invoices or topups:
+        invoiced = sum(invoices) / len(invoices) if invoices else 0.0
+        return invoiced + topups / months
     fee = view.profile.get("plan_fee")
     if fee:
         return float(fee)
-    return view.recent_total(CHARGE_CENTS, 90) / 100.0 / 3.0
+    return view.recent_total(CHARGE_CENTS, SPEND_DAYS) / 100.0 / months
+
+
+def observed_months(view: CustomerView) -> float:
+    """Months of the spend window the customer was with us: 3 for a known customer, fewer for
+    a newer one (never under one month, so a first top-up is not a month's worth times ten)."""
+    seen = min(SPEND_DAYS, view.history_days())
+    return max(1.0, seen / MONTH_DAYS)
 
 
 def value_tier(spend: float, tiers: TierPolicy) -> str:
@@ -52,14 +67,21 @@ def _activity(view: CustomerView, first: int, last: int) -> float:
 
 
 def growing(view: CustomerView) -> bool:
-    """Last four weeks clearly above the four before (needs eight weeks of history)."""
+    """Activity or spend of the last four weeks clearly above the four before (needs eight
+    weeks of history)."""
     last = view.last_day
     if not view.known_since(last - 55):
         return False
-    return _activity(view, last - 27, last) > 1.2 * max(1.0, _activity(view, last - 55, last - 28))
+    if _activity(view, last - 27, last) > 1.2 * max(1.0, _activity(view, last - 55, last - 28)):
+        return True
+    spent_before = view.total(CHARGE_CENTS, last - 55, last - 28)
+    return view.total(CHARGE_CENTS, last - 27, last) > 1.2 * max(100, spent_before)
 
 
 def stage(view: CustomerView, signals: list[Signal]) -> str:
+    """departure (asked to leave, or silent) > acquisition (first 90 days) > decline (falling
+    usage, downgrade) > growth (rising) > maturity. Unknown tenure — a customer who was with us
+    before our history starts — counts as mature, never as newly acquired."""
     fired = {s.id for s in signals}
     if fired & _DEPARTURE_SIGNALS or view.facts(_DEPARTURE_FACTS, 30):
         return "departure"

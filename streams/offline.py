@@ -3,11 +3,14 @@ fault tests compare the live worker with, and the engine behind `evaluate` and `
 
 Records are routed to per-partition engines exactly as Kafka's default partitioner would, and
 processed in file order; since nothing is left unread after a record, every topic counts as
-caught up, as a live worker's topics do once it has read everything.
+caught up, as a live worker's topics do once it has read everything. Internal records (the
+contact graph, see `streams.social`) are delivered at once to the engine of the partition their
+key hashes to, as the live worker's round trip through the internal topics would.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +44,7 @@ class OfflineResult:
     rejected: list[tuple[ReplayRecord, Rejected]] = field(default_factory=list)
     duplicates: int = 0
     events: int = 0
+    internal: int = 0  # internal records delivered between partitions
 
 
 class OfflineRunner:
@@ -80,10 +84,17 @@ class OfflineRunner:
         self._collect(engine)
 
     def _collect(self, engine: PartitionEngine) -> None:
-        out = engine.take_outbox()
-        self.result.alerts.extend(out.alerts)
-        self.result.tasks.extend(out.tasks)
-        self.result.churns.extend(out.churns)
+        pending = deque([engine])
+        while pending:
+            out = pending.popleft().take_outbox()
+            self.result.alerts.extend(out.alerts)
+            self.result.tasks.extend(out.tasks)
+            self.result.churns.extend(out.churns)
+            for record in out.internal:
+                target = self.engine(partition_for(record.key, self.partitions))
+                target.handle_internal(record.topic, record.key, record.value)
+                self.result.internal += 1
+                pending.append(target)  # its reply (a social record) goes out in turn
 
     def run(self, records: Iterable[ReplayRecord]) -> OfflineResult:
         for record in records:

@@ -67,6 +67,8 @@ class CustomerState:
     open_tasks: dict[str, tuple[int, str]] = field(default_factory=dict)  # action -> expiry, id
     task_times: list[int] = field(default_factory=list)
     suppressed: dict[str, int] = field(default_factory=dict)  # action -> until
+    # Top contacts by interaction count (phone digests only, never numbers), bounded by policy.
+    contacts: dict[str, int] = field(default_factory=dict)
 
     # --- usage -------------------------------------------------------------------------
     def bucket(self, day: int) -> list[int]:
@@ -123,6 +125,20 @@ class CustomerState:
     def facts_between(self, start: int, end: int, kinds: frozenset[str]) -> list[Fact]:
         return [f for f in self.facts if start <= f[0] <= end and f[1] in kinds]
 
+    # --- contacts ----------------------------------------------------------------------
+    def count_contact(self, digest: str, cap: int) -> None:
+        """One more interaction with `digest`, keeping at most `cap` contacts (Space-Saving:
+        a newcomer takes the least-counted slot and its count + 1, so a frequent contact is
+        never lost to a stream of one-off numbers; ties go to the smallest digest)."""
+        contacts = self.contacts
+        if digest in contacts:
+            contacts[digest] += 1
+        elif len(contacts) < cap:
+            contacts[digest] = 1
+        else:
+            least = min(contacts, key=lambda d: (contacts[d], d))
+            contacts[digest] = contacts.pop(least) + 1
+
     # --- serialisation -----------------------------------------------------------------
     def to_bytes(self) -> bytes:
         return orjson.dumps(
@@ -148,6 +164,7 @@ class CustomerState:
                 "r": self.reasons,
                 "u": self.due,
                 "t": [self.open_tasks, self.task_times, self.suppressed],
+                "k": self.contacts,
             },
             option=orjson.OPT_NON_STR_KEYS,
         )
@@ -177,6 +194,7 @@ class CustomerState:
         tasks, times, suppressed = obj["t"]
         state.open_tasks = {a: (t[0], t[1]) for a, t in tasks.items()}
         state.task_times, state.suppressed = times, suppressed
+        state.contacts = obj.get("k", {})  # absent in records written before contacts were kept
         return state
 
 

@@ -12,6 +12,13 @@ ALERTS = "churn.alerts"
 TASKS = "care.tasks"
 DEADLETTER = "churnwatch.deadletter"
 
+# Internal topics of the contact graph (social_churn): partitions talk to each other through
+# these, never by reading another partition's state.
+DIRECTORY = "churnwatch.directory"  # key: msisdn digest; value: the customer owning it
+CONTACT_CHURN = "churnwatch.contact-churn"  # key: a churned customer's contact's msisdn digest
+SOCIAL = "churnwatch.social"  # key: that contact's customer_id; value: who churned, when
+INTERNAL_TOPICS = (DIRECTORY, CONTACT_CHURN, SOCIAL)
+
 INPUT_TOPICS = (CDR, BILLING, CRM, OUTCOMES)
 # Topics whose events feed the per-customer event-time clock (care outcomes are human replies
 # on their own schedule and never hold back evaluations).
@@ -59,3 +66,9 @@ def catalog(partitions: int = 8) -> tuple[TopicSpec, ...]:
         TopicSpec(TASKS, partitions, 30 * DAY_MS),
         TopicSpec(DEADLETTER, partitions, 30 * DAY_MS),
     )
+
+
+def internal_catalog(partitions: int = 8) -> tuple[TopicSpec, ...]:
+    """The contact-graph topics, partitioned like the inputs. Short retention: what they carry
+    is applied to the state (the directory to the changelog) as soon as it is read."""
+    return tuple(TopicSpec(name, partitions, 7 * DAY_MS) for name in INTERNAL_TOPICS)

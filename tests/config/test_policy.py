@@ -3,11 +3,12 @@ names the offending key and never half-applies a file."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
-from config.policy import Policy, PolicyError, load_policy, policy_from_dict
+from config.policy import SIGNAL_IDS, Policy, PolicyError, load_policy, policy_from_dict
 
 
 def test_defaults_load():
@@ -95,6 +96,19 @@ def test_integers_are_accepted_where_numbers_are_expected():
         ({"playbook": [{"action": "x", "channel": "sms", "min_level": "low"}]}, "min_level"),
         ({"locale": "fr"}, "locale"),
         ({"tiers": {"gold": 500}}, "tiers"),
+        ({"signals": {"call_forwarding": {"min_share": 1.5}}}, "call_forwarding.min_share"),
+        ({"signals": {"complaint": {"repeat_count": 1}}}, "complaint.repeat_count: 1"),
+        ({"signals": {"spend_below_plan": {"window_days": 120}}}, "spend_below_plan.window"),
+        ({"signals": {"bill_shock": {"history_invoices": 4}}}, "bill_shock.history_invoices"),
+        ({"signals": {"payment_issue": {"cadence_factor": 0.5}}}, "payment_issue.cadence"),
+        ({"signals": {"network_quality": {"min_drops": 0}}}, "network_quality.min_drops"),
+        ({"signals": {"plan_downgrade": {"full_strength_cut": 0}}}, "plan_downgrade.full"),
+        ({"signals": {"social_churn": {"top_contacts": 500}}}, "social_churn.top_contacts"),
+        ({"signals": {"social_churn": {"settle_hours": -1}}}, "social_churn.settle_hours"),
+        ({"signals": {"usage_drop": {"population_min_dip": 2}}}, "usage_drop.population_min"),
+        ({"signals": {"cancel_inquiry": {"windows_days": 5}}}, "cancel_inquiry.windows_days"),
+        ({"score": {"subsumes": {"complaint": ["network"]}}}, "score.subsumes.complaint"),
+        ({"playbook": [{"action": "x", "channel": "sms", "signals": ["complain"]}]}, "complain"),
     ],
 )
 def test_a_bad_policy_raises_naming_the_key(overrides, key):
@@ -166,3 +180,61 @@ def test_policies_are_frozen():
 def test_a_weight_for_an_unknown_signal_is_rejected():
     with pytest.raises(PolicyError, match=r"score\.weights\.usage_drp"):
         policy_from_dict({"score": {"weights": {"usage_drp": 5.0}}})
+
+
+def test_defaults_of_the_whole_catalogue():
+    signals = Policy().signals
+    assert signals.call_forwarding.min_share == 0.5
+    assert signals.complaint.repeat_count == 2
+    assert signals.cancel_inquiry.window_days == 30
+    assert signals.spend_below_plan.max_share == 0.3
+    assert signals.spend_below_plan.window_days == 60
+    assert signals.bill_shock.min_ratio == 1.5
+    assert signals.bill_shock.history_invoices == 3
+    assert (signals.network_quality.min_drop_rate, signals.network_quality.min_drops) == (0.05, 3)
+    assert signals.social_churn.min_contacts == 2
+    assert signals.social_churn.top_contacts == 10
+
+
+def test_every_signal_has_a_policy_section_and_a_weight():
+    policy = Policy()
+    assert set(SIGNAL_IDS) == {f.name for f in dataclasses.fields(policy.signals)}
+    assert set(policy.score.weights) == set(SIGNAL_IDS)
+    assert policy.score.subsumes == {
+        "zero_activity": ("usage_drop",),
+        "complaint": ("network_quality",),
+    }
+
+
+@pytest.mark.parametrize(
+    ("section", "values", "message"),
+    [
+        ("zero_activity", {"min_days": 12}, "min_days <= full_strength_days"),
+        ("call_forwarding", {"full_share": 0.4}, "min_share <= full_share"),
+        ("spend_below_plan", {"full_share": 0.5}, "full_share <= max_share"),
+        ("spend_below_plan", {"min_history_days": 70}, "min_history_days <= window_days"),
+        ("bill_shock", {"full_ratio": 1.2}, "min_ratio <= full_ratio"),
+        ("network_quality", {"full_drop_rate": 0.01}, "min_drop_rate <= full_drop_rate"),
+        ("social_churn", {"min_contacts": 5}, "min_contacts <= full_strength_contacts"),
+    ],
+)
+def test_a_signals_threshold_must_come_before_its_full_strength(section, values, message):
+    with pytest.raises(PolicyError, match=f"signals.{section}: {message} must hold"):
+        policy_from_dict({"signals": {section: values}})
+
+
+def test_new_signal_keys_override_from_a_file(tmp_path):
+    path = tmp_path / "policy.json"
+    path.write_text(
+        json.dumps(
+            {
+                "signals": {"social_churn": {"min_contacts": 3, "full_strength_contacts": 6}},
+                "score": {"weights": {"social_churn": 6.0}},
+            }
+        )
+    )
+    policy = load_policy(path)
+    assert policy.signals.social_churn.min_contacts == 3
+    assert policy.signals.social_churn.window_days == 30
+    assert policy.score.weights["social_churn"] == 6.0
+    assert policy.score.weights["complaint"] == 6.0

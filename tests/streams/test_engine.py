@@ -9,8 +9,8 @@ import random
 import orjson
 import pytest
 
-from config.policy import Policy
-from streams.engine import PartitionEngine
+from config.policy import Policy, policy_from_dict
+from streams.engine import PartitionEngine, fact_horizon_days, usage_horizon_days
 from streams.offline import ReplayRecord, run_offline
 from streams.state import CALLS_OUT, DATA_SESSIONS, SMS_OUT, VOICE_OUT_S
 from tests.streams.scenarios import (
@@ -71,7 +71,42 @@ def _churners() -> dict[str, tuple[Story, str, str]]:
             "contract_expiring",
             "renewal_bundle",
         ),
+        "call_forwarding": (
+            _forwarding(Life("C000006").steady(0, 60), 45, 60).crm(60, "port_out_completed"),
+            "call_forwarding",
+            "retention_call",
+        ),
+        "complaints": (
+            Story("C000007")
+            .steady(0, 60)
+            .crm(45, "complaint", complaint_id="K1", category="billing", severity=3)
+            .billing(45, "dispute", 30.0, hour=11)
+            .crm(60, "deactivation"),
+            "complaint",
+            "complaint_callback",
+        ),
+        "price": (
+            Life("C000008")
+            .crm(0, "profile", plan_fee=188.0)
+            .paid_usage(0, 60, 0.6)
+            .usage(0, 60, minutes=5, mb=50)
+            .crm(60, "deactivation"),
+            "spend_below_plan",
+            "plan_rightsizing",
+        ),
+        "cancel_inquiry": (
+            Story("C000009").steady(0, 60).crm(50, "cancel_inquiry").crm(58, "deactivation"),
+            "cancel_inquiry",
+            "retention_call",
+        ),
     }
+
+
+def _forwarding(story: Life, first: int, last: int) -> Life:
+    """Two incoming calls a day, from day `first` on forwarded to another SIM."""
+    for day in range(last + 1):
+        story.incoming(day, forwarded=day >= first).incoming(day, hour=18, forwarded=day >= first)
+    return story
 
 
 def _population() -> list[Story]:
@@ -106,6 +141,20 @@ def test_steady_customers_are_not_alerted():
     assert result.alerts == []
     assert result.tasks == []
     assert result.rejected == []
+
+
+def test_a_new_customer_is_not_alerted():
+    # Joins on day 30 with a plan its usage is worth 80% of: no baseline to drop from yet,
+    # in acquisition, paying its way.
+    story = Life("C300003").crm(30, "activation", plan_fee=60.0, msisdn="13800000303")
+    story.steady(30, END).paid_usage(30, END, 1.6)
+    assert run_offline(merged(story, clock_keeper("C300003", END)), Policy(), UTC).alerts == []
+
+
+def test_a_roaming_trip_is_not_alerted():
+    # A week abroad: every record flagged roaming, usage as usual — it counts as usage.
+    story = Life("C300004").steady(0, 40).roaming(41, 47).steady(48, END)
+    assert run_offline(merged(story, clock_keeper("C300004", END)), Policy(), UTC).alerts == []
 
 
 def test_steady_light_and_heavy_users_are_not_alerted():
@@ -328,7 +377,7 @@ def test_the_reference_population_has_alerts_and_tasks():
     reference = _reference()
     assert len(reference.alerts) >= 5
     assert len(reference.tasks) >= 5
-    assert len(reference.churns) == 5
+    assert len(reference.churns) == len(_churners())
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -426,3 +475,15 @@ def test_a_fading_customer_who_falls_silent_is_not_cleared():
     statuses = [a.status for a in result.alerts if a.customer_id == "C000001"]
     assert statuses[:2] == ["raised", "escalated"]
     assert "cleared" not in statuses
+
+
+# --- horizons ---------------------------------------------------------------------------------
+
+
+def test_the_usage_and_fact_horizons_cover_every_window_the_policy_asks_for():
+    assert usage_horizon_days(Policy()) == 63
+    longer = policy_from_dict({"signals": {"usage_drop": {"baseline_days": 56, "recent_days": 28}}})
+    assert usage_horizon_days(longer) == 84
+    assert fact_horizon_days(Policy()) == 35 + 3 * 31 + 1  # a recent invoice and 3 before
+    slow = policy_from_dict({"signals": {"bill_shock": {"window_days": 60}}})
+    assert fact_horizon_days(slow) == 60 + 3 * 31 + 1

@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from config.policy import ContactPolicy, PlaybookRule, Policy
+from config.policy import SIGNAL_IDS, ContactPolicy, PlaybookRule, Policy
 from streams.evaluate import _contact
 from streams.playbook import in_holdout, matching_rule, task_for
 from streams.state import CustomerState
@@ -57,6 +57,15 @@ def _alert(
         ("contract_expiring", "renewal_bundle", "outbound_call"),
         ("zero_activity", "reactivation", "sms"),
         ("usage_drop", "usage_incentive", "app_push"),
+        ("cancel_inquiry", "retention_call", "retention_desk"),
+        ("call_forwarding", "retention_call", "retention_desk"),
+        ("complaint", "complaint_callback", "retention_desk"),
+        ("payment_issue", "billing_care", "outbound_call"),
+        ("network_quality", "network_care", "outbound_call"),
+        ("bill_shock", "bill_explanation", "outbound_call"),
+        ("social_churn", "retention_call", "retention_desk"),
+        ("spend_below_plan", "plan_rightsizing", "outbound_call"),
+        ("plan_downgrade", "plan_rightsizing", "outbound_call"),
     ],
 )
 def test_each_signal_gets_its_playbook_action(signal, action, channel):
@@ -75,15 +84,41 @@ def test_the_first_matching_rule_wins():
 
 
 def test_rule_order_is_policy_not_code():
-    rules = (POLICY.playbook[1], POLICY.playbook[0])  # renewal before retention
+    renewal = next(r for r in POLICY.playbook if r.action == "renewal_bundle")
+    rules = (renewal, POLICY.playbook[0])  # renewal before retention
     rule = matching_rule(_alert("contract_expiring", "competitor_contact"), rules)
     assert rule is not None and rule.action == "renewal_bundle"
 
 
+def test_every_catalogue_signal_has_a_rule_of_its_own():
+    named = {signal for rule in POLICY.playbook for signal in rule.signals}
+    assert named == set(SIGNAL_IDS)
+
+
+def test_rules_are_ordered_by_urgency_with_the_catch_all_last():
+    *specific, catch_all = POLICY.playbook
+    assert [(r.priority, r.sla_hours) for r in specific] == sorted(
+        (r.priority, r.sla_hours) for r in specific
+    )
+    assert catch_all.signals == ()
+
+
 def test_the_catch_all_rule_takes_an_alert_no_other_rule_names():
-    task = task_for(_alert("bill_shock"), POLICY)
+    alert = dataclasses.replace(_alert("bill_shock"), reasons=())  # e.g. a weightless signal
+    task = task_for(alert, POLICY)
     assert task is not None
     assert (task.action, task.priority, task.offer) == ("retention_call", 2, None)
+
+
+def test_a_complaint_is_called_back_within_a_day_by_the_retention_desk():
+    task = task_for(_alert("complaint", "usage_drop"), POLICY)
+    assert task is not None
+    assert (task.action, task.channel, task.priority) == (
+        "complaint_callback",
+        "retention_desk",
+        1,
+    )
+    assert task.due_at - task.created_at == 24 * HOUR
 
 
 @pytest.mark.parametrize(
@@ -175,7 +210,8 @@ def test_task_times_content_and_offer():
     assert task.created_at == T0
     assert task.expires_at == T0 + 7 * 24 * HOUR
     assert task.talking_points[:2] == ("Zero activity seen", "Usage drop seen")
-    assert task.talking_points[-1] == POLICY.playbook[2].talking_points[0]
+    reactivation = next(r for r in POLICY.playbook if r.action == "reactivation")
+    assert task.talking_points[-1] == reactivation.talking_points[0]
     assert task.offer is not None and task.offer.code == "reactivation_bonus"
     assert task.to_wire()["schema"] == 1
 

@@ -8,7 +8,7 @@ import pytest
 
 from config.policy import LevelPolicy, ScorePolicy
 from streams.scorecard import level_of, score_signals
-from streams.signals import Signal
+from streams.signals import SIGNAL_IDS, Signal
 
 POLICY = ScorePolicy()
 
@@ -76,9 +76,36 @@ def test_reasons_carry_the_signal_value_and_detail():
 
 
 def test_a_signal_without_a_weight_contributes_nothing():
-    scored = score_signals([_signal("bill_shock", 1.0)], POLICY)
+    weights = {k: v for k, v in POLICY.weights.items() if k != "bill_shock"}
+    unweighted = ScorePolicy(weights=weights)
+    scored = score_signals([_signal("bill_shock", 1.0)], unweighted)
     assert scored.reasons[0].contribution == 0.0
-    assert scored.score == score_signals([], POLICY).score
+    assert scored.score == score_signals([], unweighted).score
+
+
+def test_every_catalogue_signal_has_a_default_weight():
+    assert set(POLICY.weights) == set(SIGNAL_IDS)
+    assert all(weight > 0 for weight in POLICY.weights.values())
+
+
+def test_a_network_complaint_explains_the_dropped_calls_counted_once():
+    signals = [_signal("complaint", 0.5), _signal("network_quality", 0.9)]  # 3.0 and 3.6
+    (reason,) = score_signals(signals, POLICY).reasons
+    assert (reason.signal, reason.contribution) == ("complaint", pytest.approx(3.6))
+
+
+def test_policy_examples_for_the_new_signals():
+    levels = LevelPolicy()
+
+    def level(*signals: Signal) -> str:
+        return level_of(score_signals(list(signals), POLICY).score, levels)
+
+    assert level(_signal("cancel_inquiry", 1.0)) == "high"
+    assert level(_signal("call_forwarding", 0.5)) == "medium"
+    assert level(_signal("complaint", 0.5)) == "medium"
+    assert level(_signal("social_churn", 0.5)) == "none"  # supporting: needs company
+    assert level(_signal("bill_shock", 0.5)) == "none"
+    assert level(_signal("bill_shock", 0.5), _signal("network_quality", 0.5)) == "medium"
 
 
 def test_policy_examples_port_out_alone_is_critical_one_competitor_call_is_medium():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import orjson
+
 from streams.state import (
     CALLS_OUT,
     DATA_KB,
@@ -48,6 +50,7 @@ def _full_state() -> CustomerState:
     state.open_tasks = {"retention_call": (1_768_500_000, "T1"), "reactivation": (1, "T2")}
     state.task_times = [1_767_800_000]
     state.suppressed = {"usage_incentive": 1_770_000_000}
+    state.contacts = {"a1b2c3d4e5f6": 12, "0f0f0f0f0f0f": 3}
     return state
 
 
@@ -214,3 +217,10 @@ def test_state_size_of_a_customer_with_63_days_of_usage(record_property):
 def fields(profile: dict) -> dict:
     """The profile's values, without the per-field times kept beside them."""
     return {k: v for k, v in profile.items() if k != "_at"}
+
+
+def test_a_record_written_before_contacts_were_kept_still_loads():
+    raw = orjson.loads(_full_state().to_bytes())
+    del raw["k"]
+    restored = CustomerState.from_bytes(orjson.dumps(raw, option=orjson.OPT_NON_STR_KEYS))
+    assert restored.contacts == {}

@@ -1,0 +1,212 @@
+"""Churn signals read from the customer's usage (day buckets of CDRs): falling or stopped
+usage, competitors' hotlines, forwarded calls, a bad network, paying for nothing.
+
+Each is a small pure function of a customer view: `None` when it does not fire, else a
+`Signal` with its strength in [0, 1], the observed value and one human sentence.
+"""
+
+from __future__ import annotations
+
+from config.policy import (
+    CallForwardingPolicy,
+    CompetitorPolicy,
+    NetworkPolicy,
+    SpendBelowPlanPolicy,
+    UsageDropPolicy,
+    ZeroActivityPolicy,
+)
+from streams.signal_base import Signal, money, plural, ramp
+from streams.state import (
+    CALLS_IN,
+    CALLS_OUT,
+    CHARGE_CENTS,
+    COMPETITOR,
+    DATA_KB,
+    DATA_SESSIONS,
+    DROPPED,
+    FORWARDED,
+    SMS_OUT,
+    VOICE_OUT_S,
+)
+from streams.view import CustomerView
+
+# (label, counter, divisor to human units, least baseline per day that makes a drop meaningful)
+_USAGE_CHANNELS = (
+    ("voice minutes", VOICE_OUT_S, 60.0, 1.0),
+    ("SMS", SMS_OUT, 1.0, 0.3),
+    ("data", DATA_KB, 1024.0, 1.0),
+)
+
+
+def usage_drop(view: CustomerView, p: UsageDropPolicy) -> Signal | None:
+    """Last-week activity against the four weeks before it, voice, SMS and data each — and,
+    when the whole population dipped too (a holiday), against the population's own dip."""
+    base_last = view.last_day - p.recent_days
+    base_first = base_last - p.baseline_days + 1
+    if not view.known_since(base_first):
+        return None  # no usage_drop from a missing baseline
+    if view.active_days(base_first, base_last) < p.min_baseline_active_days:
+        return None
+    drops, dip = _channel_drops(view, base_first, base_last, p)
+    if not drops:
+        return None
+    overall = sum(drops.values()) / len(drops)
+    if overall < p.min_drop:
+        return None
+    worst = max(drops, key=lambda name: drops[name])
+    others = ", ".join(f"{n} {_change(d)}" for n, d in drops.items() if n != worst)
+    detail = f"{worst} {_change(drops[worst])} vs {p.baseline_days // 7}-week baseline"
+    if dip:
+        detail += f" beyond the {dip:.0%} dip of all customers"
+    return Signal(
+        "usage_drop",
+        ramp(overall, p.min_drop, 1.0),
+        overall,
+        f"{detail} ({others})" if others else detail,
+    )
+
+
+def _channel_drops(
+    view: CustomerView, base_first: int, base_last: int, p: UsageDropPolicy
+) -> tuple[dict[str, float], float]:
+    """Each channel's drop, relative to the population's where it dipped too; and the largest
+    population dip that was taken into account (0 when none)."""
+    drops: dict[str, float] = {}
+    largest_dip = 0.0
+    for label, counter, unit, least in _USAGE_CHANNELS:
+        base = view.total(counter, base_first, base_last) / unit / p.baseline_days
+        if base < least:
+            continue
+        recent = view.recent_total(counter, p.recent_days) / unit / p.recent_days
+        moved = _population_moved(view, counter, base_first, base_last, p)
+        if moved is None:
+            drops[label] = 1.0 - recent / base
+            continue
+        largest_dip = max(largest_dip, 1.0 - moved)
+        # Everyone fell silent (an outage, not a customer leaving): nothing left to explain.
+        drops[label] = 1.0 - recent / base / moved if moved > 0 else 0.0
+    return drops, largest_dip
+
+
+def _population_moved(
+    view: CustomerView, counter: int, base_first: int, base_last: int, p: UsageDropPolicy
+) -> float | None:
+    """The population's recent usage as a share of its baseline, when it is large enough and
+    clearly down; None otherwise (a population that grew never makes a customer look worse)."""
+    if view.population is None:
+        return None
+    moved = view.population.ratio(
+        counter,
+        (base_first, base_last),
+        (view.last_day - p.recent_days + 1, view.last_day),
+        p.population_min_active,
+    )
+    if moved is None or 1.0 - moved < p.population_min_dip:
+        return None
+    return moved
+
+
+def _change(drop: float) -> str:
+    return f"down {drop:.0%}" if drop >= 0 else f"up {-drop:.0%}"
+
+
+def zero_activity(view: CustomerView, p: ZeroActivityPolicy) -> Signal | None:
+    """Consecutive days without any outgoing voice, SMS or data (roaming usage counts)."""
+    streak = view.idle_streak()
+    if streak < p.min_days:
+        return None
+    return Signal(
+        "zero_activity",
+        ramp(streak, p.min_days, p.full_strength_days),
+        streak,
+        f"no outgoing calls, SMS or data for {streak} days",
+    )
+
+
+def competitor_contact(view: CustomerView, p: CompetitorPolicy) -> Signal | None:
+    """Calls or SMS to competitors' customer-service or porting numbers."""
+    contacts = view.recent_total(COMPETITOR, p.window_days)
+    if contacts < 1:
+        return None
+    plural_s = "s" if contacts > 1 else ""
+    return Signal(
+        "competitor_contact",
+        ramp(contacts, 1, p.full_strength_contacts),
+        contacts,
+        f"{contacts} call{plural_s} or SMS to competitors' hotlines in the last {p.window_days} "
+        "days",
+    )
+
+
+def call_forwarding(view: CustomerView, p: CallForwardingPolicy) -> Signal | None:
+    """Most incoming calls forwarded elsewhere: the customer answers on a second SIM."""
+    incoming = view.recent_total(CALLS_IN, p.window_days)
+    if incoming < p.min_incoming_calls:
+        return None
+    forwarded = view.recent_total(FORWARDED, p.window_days)
+    share = forwarded / incoming
+    if share < p.min_share or forwarded < p.min_forwarded_calls:
+        return None
+    return Signal(
+        "call_forwarding",
+        ramp(share, p.min_share, p.full_share),
+        round(share, 3),
+        f"{share:.0%} of incoming calls forwarded elsewhere in the last {p.window_days} days "
+        f"({forwarded} of {incoming})",
+    )
+
+
+_NETWORK_COMPLAINTS = frozenset({"complaint"})
+
+
+def network_quality(view: CustomerView, p: NetworkPolicy) -> Signal | None:
+    """Calls cut by the network, or a complaint about it."""
+    calls = view.recent_total(CALLS_OUT, p.window_days) + view.recent_total(CALLS_IN, p.window_days)
+    drops = view.recent_total(DROPPED, p.window_days)
+    rate = drops / calls if calls else 0.0
+    measured = drops >= p.min_drops and rate >= p.min_drop_rate
+    complaints = [
+        f
+        for f in view.facts(_NETWORK_COMPLAINTS, p.complaint_days)
+        if f[2].get("category") == "network"
+    ]
+    if not measured and not complaints:
+        return None
+    parts = []
+    if measured:
+        parts.append(
+            f"{rate:.0%} of calls dropped in the last {p.window_days} days ({drops} of {calls})"
+        )
+    if complaints:
+        parts.append(f"complained about the network on {view.date(complaints[-1][0])}")
+    return Signal(
+        "network_quality",
+        ramp(rate, p.min_drop_rate, p.full_drop_rate) if measured else 0.5,
+        round(rate, 3),
+        "; ".join(parts),
+    )
+
+
+def spend_below_plan(view: CustomerView, p: SpendBelowPlanPolicy) -> Signal | None:
+    """What the customer's usage is worth (charges on CDRs) against the package fee paid for
+    the same days: paying for nothing invites a cheaper rival."""
+    fee = view.profile.get("plan_fee")
+    history = view.history_days()
+    if not fee or history < p.min_history_days:
+        return None
+    n_days = min(p.window_days, history)
+    window = view.window(view.last_day - n_days + 1, view.last_day)
+    worth = window[CHARGE_CENTS] / 100.0
+    if not worth and (window[CALLS_OUT] or window[SMS_OUT] or window[DATA_SESSIONS]):
+        return None  # usage without a single charge: the feed does not price usage
+    paid = float(fee) * n_days / 30.0
+    share = worth / paid
+    if share >= p.max_share:
+        return None
+    return Signal(
+        "spend_below_plan",
+        ramp(share, p.max_share, p.full_share),
+        round(share, 3),
+        f"usage worth {money(worth)} in the last {plural(n_days, 'day')}, {share:.0%} of the "
+        f"{money(paid)} package fee",
+    )
