@@ -16,11 +16,17 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from agents.pipeline import Recovered
 from streams.engine import PartitionClock
 from streams.state import CustomerState
 
 log = logging.getLogger(__name__)
 CLOCK_PREFIX = b"\x00clock:"
+DIRECTORY_PREFIX = b"\x00dir:"
+
+
+def directory_key(digest: str) -> bytes:
+    return DIRECTORY_PREFIX + digest.encode()
 
 
 def clock_key(partition: int) -> bytes:
@@ -34,12 +40,12 @@ class ChangelogStore:
     def __init__(self, topic: str, client_config: dict[str, Any]) -> None:
         self.topic = topic
         self.client_config = client_config
-        self._recovered: dict[int, tuple[list[CustomerState], PartitionClock | None]] = {}
+        self._recovered: dict[int, Recovered] = {}
         self.records_read = 0
         self.seconds = 0.0
 
-    def load(self, partition: int) -> tuple[list[CustomerState], PartitionClock | None]:
-        return self._recovered.pop(partition, ([], None))
+    def load(self, partition: int) -> Recovered:
+        return self._recovered.pop(partition, ([], None, []))
 
     async def recover(self, partitions: Iterable[int], timeout_s: float = 300.0) -> None:
         """Read the changelog of `partitions` from the beginning to the real end."""
@@ -90,15 +96,18 @@ async def _read_to_end(
     return latest
 
 
-def _decode(table: dict[bytes, bytes]) -> tuple[list[CustomerState], PartitionClock | None]:
+def _decode(table: dict[bytes, bytes]) -> Recovered:
     clock = None
     states = []
+    directory = []
     for key, value in table.items():
         if key.startswith(CLOCK_PREFIX):
             clock = PartitionClock.from_bytes(value)
+        elif key.startswith(DIRECTORY_PREFIX):
+            directory.append((key[len(DIRECTORY_PREFIX) :].decode(), value))
         else:
             states.append(CustomerState.from_bytes(value))
-    return states, clock
+    return states, clock, directory
 
 
 async def gather_deliveries(futures: list[asyncio.Future[Any]]) -> None:

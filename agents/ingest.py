@@ -20,11 +20,11 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 
-from agents.changelog import ChangelogStore, clock_key
+from agents.changelog import ChangelogStore, clock_key, directory_key
 from agents.metrics import Metrics
 from agents.pipeline import Emissions, Pipeline
 from agents.redis_sink import RedisRiskSink
-from topics.catalog import ALERTS, CLOCK_TOPICS, DEADLETTER, INPUT_TOPICS, TASKS
+from topics.catalog import ALERTS, CLOCK_TOPICS, DEADLETTER, INPUT_TOPICS, INTERNAL_TOPICS, TASKS
 
 log = logging.getLogger(__name__)
 BATCH_MAX = 5000
@@ -70,7 +70,8 @@ class Ingest:
             partition_assignment_strategy=(RangePartitionAssignor,),
             **self.client_config,
         )
-        self.consumer.subscribe(list(INPUT_TOPICS), listener=_Rebalance(self))
+        topics = [*INPUT_TOPICS, *INTERNAL_TOPICS]
+        self.consumer.subscribe(topics, listener=_Rebalance(self))
         await self.consumer.start()
 
     async def stop(self) -> None:
@@ -110,7 +111,7 @@ class Ingest:
     async def _observe_lag(self) -> None:
         consumer = self.consumer
         assert consumer is not None
-        lag: dict[str, int] = dict.fromkeys(INPUT_TOPICS, 0)
+        lag: dict[str, int] = dict.fromkeys([*INPUT_TOPICS, *INTERNAL_TOPICS], 0)
         for tp in consumer.assignment():
             highwater = consumer.highwater(tp)
             if highwater is not None:
@@ -143,11 +144,18 @@ class Ingest:
             *[(TASKS, t.customer_id.encode(), t.to_wire()) for t in em.tasks],
             *[(DEADLETTER, d.key, d.to_wire()) for d in em.deadletters],
         ]
-        await _delivered([await producer.send(t, _json(v), key=k) for t, k, v in outputs])
+        sends = [await producer.send(t, _json(v), key=k) for t, k, v in outputs]
+        # Contact-graph news is an output too: out before the state that no longer owes it.
+        sends += [await producer.send(r.topic, r.value, key=r.key.encode()) for r in em.internal]
+        await _delivered(sends)
         topic = self.store.topic
         states = [
             await producer.send(topic, s.to_bytes(), key=s.customer_id.encode(), partition=p)
             for p, s in em.states
+        ]
+        states += [
+            await producer.send(topic, value, key=directory_key(digest), partition=p)
+            for p, digest, value in em.directory
         ]
         await _delivered(states)
         # Clocks last and alone, so each partition's final record batch holds one record:

@@ -17,8 +17,9 @@ from config.policy import Policy
 from streams.calendar import Calendar
 from streams.engine import DUPLICATE, PartitionClock, PartitionEngine
 from streams.evaluate import ChurnObserved
+from streams.social import InternalRecord
 from streams.state import CustomerState
-from topics.catalog import CLOCK_TOPICS
+from topics.catalog import CLOCK_TOPICS, INTERNAL_TOPICS
 from topics.inputs import Rejected, decode_event
 from topics.records import Alert, CareTask, DeadLetter
 
@@ -35,10 +36,14 @@ class RawMessage(Protocol):
     timestamp: int  # broker timestamp, milliseconds
 
 
-class StateStore(Protocol):
-    """Where engines' state is kept durably (a Faust table in the worker)."""
+Recovered = tuple[list[CustomerState], PartitionClock | None, list[tuple[str, bytes]]]
 
-    def load(self, partition: int) -> tuple[list[CustomerState], PartitionClock | None]: ...
+
+class StateStore(Protocol):
+    """Where engines' state is kept durably (the changelog topic in the worker): customers,
+    the partition clock, and the partition's share of the number directory."""
+
+    def load(self, partition: int) -> Recovered: ...
 
 
 @dataclass(slots=True)
@@ -50,6 +55,8 @@ class Emissions:
     deadletters: list[DeadLetter] = field(default_factory=list)
     states: list[tuple[int, CustomerState]] = field(default_factory=list)
     clocks: list[tuple[int, PartitionClock]] = field(default_factory=list)
+    internal: list[InternalRecord] = field(default_factory=list)
+    directory: list[tuple[int, str, bytes]] = field(default_factory=list)
     risk: list[CustomerState] = field(default_factory=list)
     oldest_timestamp: float | None = None
 
@@ -73,9 +80,9 @@ class Pipeline:
     def engine(self, partition: int) -> PartitionEngine:
         found = self.engines.get(partition)
         if found is None:
-            states, clock = self.store.load(partition)
+            states, clock, directory = self.store.load(partition)
             found = PartitionEngine(
-                partition, self.partitions, self.policy, self.cal, states, clock
+                partition, self.partitions, self.policy, self.cal, states, clock, directory
             )
             self.engines[partition] = found
         return found
@@ -127,6 +134,8 @@ class Pipeline:
             self.metrics.duplicates.labels(message.topic).inc()
 
     def _apply(self, message: RawMessage, now: float) -> Rejected | str | None:
+        if message.topic in INTERNAL_TOPICS:
+            return self._apply_internal(message)
         ingest = self.policy.ingest
         event = decode_event(
             message.topic, message.value, now=now, max_bytes=ingest.max_message_bytes,
@@ -136,10 +145,24 @@ class Pipeline:
             return event
         return self.engine(message.partition).handle(event)
 
+    def _apply_internal(self, message: RawMessage) -> Rejected | None:
+        """Our own contact-graph records: trusted in shape, still never fatal."""
+        if message.key is None or message.value is None:
+            return Rejected("missing_field", "internal record without key or value")
+        try:
+            self.engine(message.partition).handle_internal(
+                message.topic, message.key.decode(), message.value
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            return Rejected("out_of_range", f"internal record refused: {exc}")
+        return None
+
     def _drain(self, partition: int, engine: PartitionEngine, out: Emissions) -> None:
         box = engine.take_outbox()
         out.alerts.extend(box.alerts)
         out.tasks.extend(box.tasks)
+        out.internal.extend(box.internal)
+        out.directory.extend((partition, d, v) for d, v in engine.take_directory_changes())
         self._count(box.alerts, box.tasks, box.churns, box.evaluations)
         states = engine.take_dirty()
         out.states.extend((partition, state) for state in states)

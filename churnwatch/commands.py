@@ -13,7 +13,7 @@ import orjson
 
 from config.policy import PolicyError, load_policy
 from config.settings import Settings
-from topics.catalog import catalog, changelog_spec
+from topics.catalog import catalog, changelog_spec, internal_catalog
 
 
 def ensure_topics(settings: Settings) -> None:
@@ -23,7 +23,11 @@ def ensure_topics(settings: Settings) -> None:
 
     config = confluent_config(settings)
     bootstrap = config.pop("bootstrap.servers")
-    topics = [*catalog(settings.partitions), changelog_spec(settings.app_id, settings.partitions)]
+    topics = [
+        *catalog(settings.partitions),
+        *internal_catalog(settings.partitions),
+        changelog_spec(settings.app_id, settings.partitions),
+    ]
     specs = [(t.name, t.partitions, t.kafka_config()) for t in topics]
     create_topics(bootstrap, specs, client_config=config)
 

@@ -29,8 +29,10 @@ class Message:
 
 
 class EmptyStore:
-    def load(self, partition: int) -> tuple[list[CustomerState], PartitionClock | None]:
-        return [], None
+    def load(
+        self, partition: int
+    ) -> tuple[list[CustomerState], PartitionClock | None, list[tuple[str, bytes]]]:
+        return [], None, []
 
 
 def pipeline() -> Pipeline:

@@ -70,7 +70,7 @@ def changelog_usage(bootstrap: str) -> dict[str, dict[int, list[int]]]:
     asyncio.run(store.recover(range(8)))
     usage = {}
     for partition in range(8):
-        states, _ = store.load(partition)
+        states, _, _ = store.load(partition)
         usage.update({s.customer_id: s.days for s in states})
     return usage
 
