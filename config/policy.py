@@ -253,6 +253,9 @@ class PlaybookRule:
     talking_points: tuple[str, ...] = ()
     offer_code: str | None = None
     offer_description: str | None = None
+    # The same in Simplified Chinese, used when the policy's `locale` is "zh".
+    talking_points_zh: tuple[str, ...] = ()
+    offer_description_zh: str | None = None
 
 
 def _default_playbook() -> tuple[PlaybookRule, ...]:
@@ -378,6 +381,18 @@ class ContactPolicy:
     task_expiry_days: float = field(default=7.0, metadata=_rng(0.1, 90))
     # Platinum and gold customers always go through their account manager.
     account_manager_tiers: tuple[str, ...] = ("platinum", "gold")
+    # Respect the customer: at most this many tasks in any 30 days, and an offer declined is
+    # not made again for a while.
+    max_tasks_per_30_days: int = field(default=3, metadata=_rng(1, 100))
+    decline_suppress_days: float = field(default=30.0, metadata=_rng(0, 365))
+    # How long after a task a customer who is still here counts as retained by it.
+    followup_days: float = field(default=30.0, metadata=_rng(1, 365))
+    # Regions reported in metrics (anything else is "other"): a closed list keeps Prometheus
+    # series bounded whatever free text the CRM feed carries.
+    report_regions: tuple[str, ...] = (
+        "guangdong", "jiangsu", "zhejiang", "shandong", "henan", "sichuan", "hubei", "beijing",
+        "shanghai", "fujian",
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

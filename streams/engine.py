@@ -33,10 +33,12 @@ from typing import Any
 
 import orjson
 
-from config.policy import Policy
+from config.policy import ContactPolicy, Policy
 from streams.apply import NumberBook, apply_event, phone_digest
 from streams.calendar import DAY_S, Calendar
 from streams.evaluate import ChurnObserved, Evaluation, evaluate
+from streams.followup import TaskResult, follow_up, settle_churned, settle_retained
+from streams.playbook import in_holdout
 from streams.population import Population, usage_of
 from streams.social import (
     Directory,
@@ -46,7 +48,7 @@ from streams.social import (
     hear_of_churn,
     social_record,
 )
-from streams.state import CustomerState, event_key
+from streams.state import COMPETITOR, CustomerState, event_key
 from topics.catalog import CDR, CLOCK_TOPICS, CONTACT_CHURN, CRM, DIRECTORY, OUTCOMES, SOCIAL
 from topics.inputs import OUT_OF_RANGE, TOO_LATE, InputEvent, Rejected
 from topics.partitioning import partition_for
@@ -58,7 +60,7 @@ URGENT_CRM = frozenset(
 )
 USAGE_HORIZON_DAYS = 63  # 7 recent + 28 baseline + room for 8-week trends
 FACT_HORIZON_DAYS = 120  # an invoice and the three before it; 90 days of spend for the tier
-DECLINE_SUPPRESS_S = 30 * DAY_S
+SAVED = frozenset({"accepted_offer", "retained"})
 DUPLICATE = "duplicate"
 
 
@@ -92,6 +94,10 @@ class Outbox:
     alerts: list[Alert] = field(default_factory=list)
     tasks: list[CareTask] = field(default_factory=list)
     churns: list[ChurnObserved] = field(default_factory=list)
+    outcomes: list[OutcomeSeen] = field(default_factory=list)
+    task_results: list[TaskResult] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)  # every evaluation's score
+    competitor_onsets: list[str] = field(default_factory=list)  # regions
     risk_changed: set[str] = field(default_factory=set)
     internal: list[InternalRecord] = field(default_factory=list)  # for the internal topics
     evaluations: int = 0
@@ -119,6 +125,8 @@ class PartitionEngine:
         self._usage_days = usage_horizon_days(policy)
         self._fact_days = fact_horizon_days(policy)
         self._top_contacts = policy.signals.social_churn.top_contacts
+        self._competitor_days = policy.signals.competitor_contact.window_days
+        self._followup_s = int(policy.contact.followup_days * DAY_S)
         self.outbox = Outbox()
         self.dirty: set[str] = set()
         self.clock_dirty = False
@@ -154,7 +162,9 @@ class PartitionEngine:
         if state.first_day is None or day < state.first_day:
             state.first_day = day
         if event.topic == OUTCOMES:
-            apply_outcome(state, event)
+            seen = apply_outcome(state, event, self.policy.contact)
+            if seen is not None:
+                self.outbox.outcomes.append(seen)
         elif event.topic == CDR:
             self._apply_usage(state, event, day)
         else:
@@ -166,7 +176,11 @@ class PartitionEngine:
 
     def _apply_usage(self, state: CustomerState, event: InputEvent, day: int) -> None:
         before = usage_of(state.days.get(day))
+        competitor_before = competitor_contacts(state, day, self._competitor_days)
         apply_event(state, event, self.cal, self.book, self._top_contacts)
+        if competitor_before == 0 and competitor_contacts(state, day, self._competitor_days):
+            # The first competitor contact in the window: a campaign shows up here first.
+            self.outbox.competitor_onsets.append(str(state.profile.get("region", "")))
         self.clock.population.count(day, before, usage_of(state.days[day]))
         self.clock_dirty = True
 
@@ -268,6 +282,8 @@ class PartitionEngine:
             state.fold_facts(midnight, midnight - self._fact_days * DAY_S)
             if state.first_day is not None and state.first_day <= day:
                 self._evaluate(state, midnight, day)
+            if state.followups:
+                self.outbox.task_results.extend(settle_retained(state, midnight, self._followup_s))
         # Pruning is not worth a changelog write of its own: a recovered state that still
         # holds a few expired days or ids is pruned again at the next day close.
 
@@ -277,12 +293,16 @@ class PartitionEngine:
         )
         out = self.outbox
         out.evaluations += 1
+        if state.churned_ts is None:
+            out.scores.append(state.score)
         if result.alert is not None:
             out.alerts.append(result.alert)
         if result.task is not None:
             out.tasks.append(result.task)
+            follow_up(state, result.task)
         if result.churn is not None:
             out.churns.append(result.churn)
+            out.task_results.extend(settle_churned(state))
             out.internal.extend(contact_churn_records(state, result.churn.ts))
         if result.risk_changed:
             out.risk_changed.add(state.customer_id)
@@ -354,13 +374,34 @@ def dedupe_id(event: InputEvent) -> str:
     return event.event_id
 
 
-def apply_outcome(state: CustomerState, event: InputEvent) -> None:
+@dataclass(frozen=True, slots=True)
+class OutcomeSeen:
+    """A care outcome matched to its task, for the save-rate metrics (treated vs control)."""
+
+    action: str
+    outcome: str
+    control: bool
+
+
+def apply_outcome(
+    state: CustomerState, event: InputEvent, contact: ContactPolicy
+) -> OutcomeSeen | None:
     """A care-desk outcome closes the task; a decline suppresses that action for a while —
-    even when an earlier outcome (say, `unreachable`) closed the task already."""
+    even when an earlier outcome (say, `unreachable`) closed the task already; an accepted
+    offer or a retained customer closes every open task: the episode is over."""
     action = next((a for a, (_, tid) in state.open_tasks.items() if tid == event.event_id), None)
     if action is None:
-        return  # not a task of ours (or long expired): nothing to update
-    if event.kind != "unreachable":
+        return None  # not a task of ours (or long expired): nothing to update
+    if event.kind in SAVED:
+        state.open_tasks = {a: (0, tid) for a, (_, tid) in state.open_tasks.items()}
+    elif event.kind != "unreachable":
         state.open_tasks[action] = (0, event.event_id)  # closed; the id still maps to it
     if event.kind == "declined":
-        state.suppressed[action] = event.ts + DECLINE_SUPPRESS_S
+        state.suppressed[action] = event.ts + int(contact.decline_suppress_days * DAY_S)
+    return OutcomeSeen(action, event.kind, in_holdout(state.customer_id, contact))
+
+
+def competitor_contacts(state: CustomerState, day: int, window_days: int) -> int:
+    """Calls and SMS to competitors in the `window_days` days up to `day`."""
+    days = state.days
+    return sum(days[d][COMPETITOR] for d in range(day - window_days + 1, day + 1) if d in days)

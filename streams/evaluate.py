@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from hashlib import sha256
 
-from config.policy import Policy
+from config.policy import ContactPolicy, Policy
 from streams.calendar import Calendar
 from streams.levels import next_level
 from streams.lifecycle import monthly_spend, stage, tenure_days, value_tier
@@ -70,7 +70,7 @@ def evaluate(
     state.last_eval_ts = as_of
     result = Evaluation(alert=_level_change(state, view, scored, signals, policy))
     if result.alert is not None:
-        result.task = _contact(state, task_for(result.alert, policy), as_of)
+        result.task = _contact(state, task_for(result.alert, policy), as_of, policy.contact)
     result.risk_changed = previous != risk_view(state)
     if result.risk_changed:
         state.risk_ts = as_of
@@ -105,14 +105,20 @@ def _level_change(
     return alert
 
 
-def _contact(state: CustomerState, task: CareTask | None, as_of: int) -> CareTask | None:
-    """Contact policy: one open task per action, nothing while an action is suppressed."""
+def _contact(
+    state: CustomerState, task: CareTask | None, as_of: int, contact: ContactPolicy
+) -> CareTask | None:
+    """Contact policy: one open task per action, nothing while an action is suppressed after
+    a decline, and no more than the cap of tasks in any 30 days."""
     if task is None or state.suppressed.get(task.action, 0) > as_of:
         return None
     if state.open_tasks.get(task.action, (0, ""))[0] > as_of:
         return None
+    recent = [t for t in state.task_times if t > as_of - 30 * 86_400]
+    if len(recent) >= contact.max_tasks_per_30_days:
+        return None
     state.open_tasks[task.action] = (task.expires_at, task.task_id)
-    state.task_times.append(as_of)
+    state.task_times = [*recent, as_of]  # older times can never count again
     return task
 
 

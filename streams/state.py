@@ -67,6 +67,8 @@ class CustomerState:
     open_tasks: dict[str, tuple[int, str]] = field(default_factory=dict)  # action -> expiry, id
     task_times: list[int] = field(default_factory=list)
     suppressed: dict[str, int] = field(default_factory=dict)  # action -> until
+    # Tasks still inside their follow-up window: (action, created at, control group?).
+    followups: list[tuple[str, int, bool]] = field(default_factory=list)
     # Top contacts by interaction count (phone digests only, never numbers), bounded by policy.
     contacts: dict[str, int] = field(default_factory=dict)
 
@@ -163,7 +165,7 @@ class CustomerState:
                 ],
                 "r": self.reasons,
                 "u": self.due,
-                "t": [self.open_tasks, self.task_times, self.suppressed],
+                "t": [self.open_tasks, self.task_times, self.suppressed, self.followups],
                 "k": self.contacts,
             },
             option=orjson.OPT_NON_STR_KEYS,
@@ -191,9 +193,10 @@ class CustomerState:
         ) = obj["a"]
         state.reasons = obj["r"]
         state.due = obj["u"]
-        tasks, times, suppressed = obj["t"]
+        tasks, times, suppressed, *rest = obj["t"]  # follow-ups absent in older records
         state.open_tasks = {a: (t[0], t[1]) for a, t in tasks.items()}
         state.task_times, state.suppressed = times, suppressed
+        state.followups = [(f[0], f[1], f[2]) for f in (rest[0] if rest else [])]
         state.contacts = obj.get("k", {})  # absent in records written before contacts were kept
         return state
 

@@ -17,6 +17,8 @@ POLICY = Policy()
 T0 = 1_770_000_000
 HOUR = 3600
 
+CONTACT = Policy().contact
+
 
 def _alert(
     *signals: str,
@@ -276,36 +278,36 @@ def action_signal(action: str) -> str:
 def test_one_open_task_per_action():
     state = CustomerState("C000001")
     first = _task("usage_incentive", "A1")
-    assert _contact(state, first, T0) is first
+    assert _contact(state, first, T0, CONTACT) is first
     later = _task("usage_incentive", "A2", T0 + 24 * HOUR)
-    assert _contact(state, later, T0 + 24 * HOUR) is None  # the first is still open
+    assert _contact(state, later, T0 + 24 * HOUR, CONTACT) is None  # the first is still open
     assert state.open_tasks == {"usage_incentive": (first.expires_at, first.task_id)}
 
 
 def test_another_action_gets_its_own_task():
     state = CustomerState("C000001")
-    assert _contact(state, _task("usage_incentive", "A1"), T0) is not None
-    assert _contact(state, _task("reactivation", "A2", T0 + HOUR), T0 + HOUR) is not None
+    assert _contact(state, _task("usage_incentive", "A1"), T0, CONTACT) is not None
+    assert _contact(state, _task("reactivation", "A2", T0 + HOUR), T0 + HOUR, CONTACT) is not None
     assert set(state.open_tasks) == {"usage_incentive", "reactivation"}
 
 
 def test_an_expired_task_no_longer_blocks_its_action():
     state = CustomerState("C000001")
     first = _task("usage_incentive", "A1")
-    _contact(state, first, T0)
+    _contact(state, first, T0, CONTACT)
     later_ts = first.expires_at + 1
     later = _task("usage_incentive", "A2", later_ts)
-    assert _contact(state, later, later_ts) is later
+    assert _contact(state, later, later_ts, CONTACT) is later
     assert state.task_times == [T0, later_ts]
 
 
 def test_a_suppressed_action_gets_no_task_until_the_suppression_ends():
     state = CustomerState("C000001")
     state.suppressed["usage_incentive"] = T0 + 30 * 24 * HOUR
-    assert _contact(state, _task("usage_incentive", "A1"), T0) is None
+    assert _contact(state, _task("usage_incentive", "A1"), T0, CONTACT) is None
     end = T0 + 30 * 24 * HOUR
-    assert _contact(state, _task("usage_incentive", "A2", end), end) is not None
+    assert _contact(state, _task("usage_incentive", "A2", end), end, CONTACT) is not None
 
 
 def test_no_task_in_no_task_out():
-    assert _contact(CustomerState("C000001"), None, T0) is None
+    assert _contact(CustomerState("C000001"), None, T0, CONTACT) is None

@@ -50,6 +50,7 @@ def _full_state() -> CustomerState:
     state.open_tasks = {"retention_call": (1_768_500_000, "T1"), "reactivation": (1, "T2")}
     state.task_times = [1_767_800_000]
     state.suppressed = {"usage_incentive": 1_770_000_000}
+    state.followups = [("retention_call", 1_767_800_000, True)]
     state.contacts = {"a1b2c3d4e5f6": 12, "0f0f0f0f0f0f": 3}
     return state
 
