@@ -98,6 +98,7 @@ def _wire_web(churn: ChurnApp) -> None:
     @app.page("/metrics")
     async def metrics_view(web: Any, request: Any) -> Any:
         churn.pipeline.observe_clocks()
+        churn.pipeline.observe_population()
         body = generate_latest(churn.metrics.registry)
         return web.bytes(body, content_type="text/plain; version=0.0.4")
 
@@ -134,6 +135,12 @@ def _wire_timers(churn: ChurnApp) -> None:
     async def keep_store_in_sync() -> None:
         # Batches retry a lagging store too; this covers a quiet input.
         await churn.ingest.sink.catch_up()
+
+    @churn.app.timer(interval=5.0)
+    async def refresh_lag() -> None:
+        # After a batch is not enough: a worker that stops getting batches must still
+        # report the lag growing behind it.
+        await churn.ingest.observe_lag()
 
 
 def readiness(churn: ChurnApp) -> dict[str, Any]:

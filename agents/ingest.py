@@ -106,11 +106,12 @@ class Ingest:
             await consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batches.items() if rs})
             self.metrics.commit_latency.observe(time.perf_counter() - started)
             self.pipeline.observe_clocks()
-            await self._observe_lag()
+            await self.observe_lag()
 
-    async def _observe_lag(self) -> None:
+    async def observe_lag(self) -> None:
         consumer = self.consumer
-        assert consumer is not None
+        if consumer is None:
+            return
         lag: dict[str, int] = dict.fromkeys([*INPUT_TOPICS, *INTERNAL_TOPICS], 0)
         for tp in consumer.assignment():
             highwater = consumer.highwater(tp)

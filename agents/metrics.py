@@ -43,8 +43,56 @@ class Metrics:
         )
         self.tasks = Counter(
             "churnwatch_tasks_total",
-            "Care tasks emitted, by action and channel.",
-            ["action", "channel"],
+            "Care tasks emitted, by action, channel and priority.",
+            ["action", "channel", "priority"],
+            registry=registry,
+        )
+        self.alert_reasons = Counter(
+            "churnwatch_alert_reasons_total",
+            "Alerts raised or escalated, by the signal of their top reason.",
+            ["signal", "level"],
+            registry=registry,
+        )
+        self.outcomes = Counter(
+            "churnwatch_care_outcomes_total",
+            "Outcomes read from care.outcomes, by action, outcome and holdout group.",
+            ["action", "outcome", "control"],
+            registry=registry,
+        )
+        self.task_results = Counter(
+            "churnwatch_task_results_total",
+            "Tasks whose follow-up window closed: retained or churned, treated or control.",
+            ["action", "group", "result"],
+            registry=registry,
+        )
+        self.scores = Histogram(
+            "churnwatch_risk_score_ratio",
+            "Score of every evaluation (the day-close sweep evaluates every customer).",
+            buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0),
+            registry=registry,
+        )
+        self.competitor_onsets = Counter(
+            "churnwatch_competitor_contact_onsets_total",
+            "Customers whose first competitor call or SMS in the 14-day window was just read.",
+            ["region"],
+            registry=registry,
+        )
+        self.at_risk = Gauge(
+            "churnwatch_customers_at_risk",
+            "Customers this worker holds at medium, high or critical.",
+            ["level", "tier", "stage"],
+            registry=registry,
+        )
+        self.at_risk_untasked = Gauge(
+            "churnwatch_customers_at_risk_untasked",
+            "At-risk customers with no open care task (holdout excluded).",
+            ["level", "tier"],
+            registry=registry,
+        )
+        self.internal_events = Counter(
+            "churnwatch_internal_events_total",
+            "Records read from the internal contact-graph topics, by topic.",
+            ["topic"],
             registry=registry,
         )
         self.evaluations = Counter(

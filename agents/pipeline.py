@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -15,13 +16,15 @@ from typing import Protocol
 from agents.metrics import Metrics
 from config.policy import Policy
 from streams.calendar import Calendar
-from streams.engine import DUPLICATE, PartitionClock, PartitionEngine
+from streams.engine import DUPLICATE, Outbox, PartitionClock, PartitionEngine
 from streams.evaluate import ChurnObserved
+from streams.playbook import in_holdout
 from streams.social import InternalRecord
 from streams.state import CustomerState
 from topics.catalog import CLOCK_TOPICS, INTERNAL_TOPICS
 from topics.inputs import Rejected, decode_event
-from topics.records import Alert, CareTask, DeadLetter
+from topics.records import ALERT_LEVELS as AT_RISK_LEVELS
+from topics.records import STAGES, VALUE_TIERS, Alert, CareTask, DeadLetter
 
 log = logging.getLogger(__name__)
 CAUGHT_LEAD_S = 7 * 86400
@@ -107,7 +110,10 @@ class Pipeline:
         touched: set[int] = set()
         now = self.wall_clock()
         for message in messages:
-            self.metrics.events.labels(message.topic).inc()
+            if message.topic in INTERNAL_TOPICS:
+                self.metrics.internal_events.labels(message.topic).inc()
+            else:
+                self.metrics.events.labels(message.topic).inc()
             self._one(message, now, out)
             touched.add(message.partition)
             stamped = message.timestamp / 1000.0
@@ -164,6 +170,7 @@ class Pipeline:
         out.internal.extend(box.internal)
         out.directory.extend((partition, d, v) for d, v in engine.take_directory_changes())
         self._count(box.alerts, box.tasks, box.churns, box.evaluations)
+        self._count_care(box)
         states = engine.take_dirty()
         out.states.extend((partition, state) for state in states)
         out.risk.extend(engine.states[c] for c in sorted(box.risk_changed))
@@ -184,13 +191,57 @@ class Pipeline:
         m.evaluations.inc(evaluations)
         for alert in alerts:
             m.alerts.labels(alert.level, alert.status).inc()
+            if alert.status != "cleared" and alert.reasons:
+                m.alert_reasons.labels(alert.reasons[0].signal, alert.level).inc()
         for task in tasks:
-            m.tasks.labels(task.action, task.channel).inc()
+            m.tasks.labels(task.action, task.channel, str(task.priority)).inc()
         for churn in churns:
             caught = churn.lead_s is not None and churn.lead_s >= CAUGHT_LEAD_S
             m.churns.labels("yes" if caught else "no").inc()
             if churn.lead_s is not None:
                 m.churn_lead.observe(churn.lead_s)
+
+    def _count_care(self, box: Outbox) -> None:
+        """What care did and what came of it; scores; competitor campaigns by region."""
+        m = self.metrics
+        for seen in box.outcomes:
+            m.outcomes.labels(seen.action, seen.outcome, "yes" if seen.control else "no").inc()
+        for result in box.task_results:
+            group = "control" if result.control else "treated"
+            m.task_results.labels(result.action, group, result.result).inc()
+        for score in box.scores:
+            m.scores.observe(score)
+        for region in box.competitor_onsets:
+            m.competitor_onsets.labels(self._region_label(region)).inc()
+
+    def _region_label(self, region: str) -> str:
+        """A closed set of label values, whatever free text the CRM feed carries."""
+        name = region.strip().lower()
+        if not name:
+            return "unknown"
+        return name if name in self.policy.contact.report_regions else "other"
+
+    def observe_population(self) -> None:
+        """Customers at risk by level, tier and stage (a scan of every state: on a timer and
+        at scrape time, never per batch)."""
+        at_risk: Counter[tuple[str, str, str]] = Counter()
+        untasked: Counter[tuple[str, str]] = Counter()
+        for state in self.all_states():
+            if state.level == "none" or state.churned_ts is not None:
+                continue
+            at_risk[(state.level, state.value_tier, state.stage)] += 1
+            now = state.last_eval_ts or 0
+            if not in_holdout(state.customer_id, self.policy.contact) and not any(
+                expiry > now for expiry, _ in state.open_tasks.values()
+            ):
+                untasked[(state.level, state.value_tier)] += 1
+        # Every combination, zeros included: "none at critical" is an answer, not a gap.
+        for level in AT_RISK_LEVELS:
+            for tier in VALUE_TIERS:
+                self.metrics.at_risk_untasked.labels(level, tier).set(untasked[(level, tier)])
+                for stage in STAGES:
+                    count = at_risk[(level, tier, stage)]
+                    self.metrics.at_risk.labels(level, tier, stage).set(count)
 
     def observe_clocks(self) -> None:
         clocks = [e.clock.event_clock for e in self.engines.values() if e.clock.event_clock]
