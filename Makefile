@@ -38,6 +38,18 @@ services:
 	@command -v redis-server >/dev/null || { \
 	  echo "installing redis-server (Debian package)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
+# The ops tests: prometheus (promtool, prometheus), prometheus-alertmanager (amtool) and
+# docker-compose (`config` only; no Docker engine needed), without recommends. The tests run the
+# binaries themselves; on a systemd host Debian also starts the packages' own services, unused.
+	@missing=""; \
+	  { command -v promtool && command -v prometheus; } >/dev/null || missing="$$missing prometheus"; \
+	  command -v amtool >/dev/null || missing="$$missing prometheus-alertmanager"; \
+	  command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing$$missing (Debian packages)"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  fi
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
