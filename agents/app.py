@@ -18,6 +18,7 @@ from agents.kafka import aiokafka_config, faust_broker_urls, faust_credentials
 from agents.metrics import Metrics
 from agents.pipeline import Pipeline
 from agents.redis_sink import RedisRiskSink, redis_client
+from agents.task_guard import TaskGuard
 from config.policy import Policy
 from config.settings import Settings
 from streams.calendar import Calendar
@@ -60,8 +61,14 @@ def create_app(
     sink = RedisRiskSink(
         settings.redis_url, settings.redis_prefix, metrics, everyone=pipeline.all_states
     )
+    guard = TaskGuard(
+        redis_client(settings.redis_url, timeout_s=0.5),
+        settings.redis_prefix,
+        metrics,
+        ttl_s=int((policy.contact.task_expiry_days + 7) * 86_400),
+    )
     ingest = Ingest(
-        client, settings.app_id, settings.session_timeout_s, pipeline, store, sink, metrics
+        client, settings.app_id, settings.session_timeout_s, pipeline, store, sink, metrics, guard
     )
     api = RiskApi(redis_client(settings.redis_url, timeout_s=1.0), settings.redis_prefix)
     churn = ChurnApp(app, settings, policy, metrics, pipeline, ingest, api)

@@ -24,6 +24,7 @@ from agents.changelog import ChangelogStore, clock_key, directory_key
 from agents.metrics import Metrics
 from agents.pipeline import Emissions, Pipeline
 from agents.redis_sink import RedisRiskSink
+from agents.task_guard import TaskGuard
 from topics.catalog import ALERTS, CLOCK_TOPICS, DEADLETTER, INPUT_TOPICS, INTERNAL_TOPICS, TASKS
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,12 @@ class Ingest:
         store: ChangelogStore,
         sink: RedisRiskSink,
         metrics: Metrics,
+        guard: TaskGuard,
     ) -> None:
         self.client_config, self.group_id = client_config, group_id
         self.session_timeout_ms = int(session_timeout_s * 1000)
         self.pipeline, self.store, self.sink, self.metrics = pipeline, store, sink, metrics
+        self.guard = guard
         self.lock = asyncio.Lock()  # one batch or one rebalance step at a time
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
@@ -140,15 +143,17 @@ class Ingest:
         producer = self.producer
         assert producer is not None
         now = time.time()
+        tasks = await self.guard.claim(em.tasks)  # none a replay already delivered
         outputs = [
             *[(ALERTS, a.customer_id.encode(), a.to_wire(now)) for a in em.alerts],
-            *[(TASKS, t.customer_id.encode(), t.to_wire()) for t in em.tasks],
+            *[(TASKS, t.customer_id.encode(), t.to_wire()) for t in tasks],
             *[(DEADLETTER, d.key, d.to_wire()) for d in em.deadletters],
         ]
         sends = [await producer.send(t, _json(v), key=k) for t, k, v in outputs]
         # Contact-graph news is an output too: out before the state that no longer owes it.
         sends += [await producer.send(r.topic, r.value, key=r.key.encode()) for r in em.internal]
         await _delivered(sends)
+        await self.guard.mark_sent(tasks)
         topic = self.store.topic
         states = [
             await producer.send(topic, s.to_bytes(), key=s.customer_id.encode(), partition=p)

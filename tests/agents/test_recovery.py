@@ -46,3 +46,5 @@ def test_a_killed_worker_resumes_from_its_changelog_and_matches_the_oracle(
     # At-least-once: a replayed batch may re-publish an alert, always with the same id.
     assert {a["alert_id"] for a in alerts} == {a.alert_id for a in oracle.alerts}
     assert {t["task_id"] for t in tasks} == {t.task_id for t in oracle.tasks}
+    # The Redis guard: a replayed batch re-publishes its alerts, never a task already sent.
+    assert len(tasks) == len({t["task_id"] for t in tasks})
