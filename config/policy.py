@@ -163,6 +163,66 @@ class SocialPolicy:
     top_contacts: int = field(default=10, metadata=_rng(1, 50))
 
 
+# --- level features (issue #9, streams/features.py): who the customer is, not how they changed.
+# Off (`enabled` false, weight 0) until a fitted policy weighs them: the default policy behaves
+# as if they did not exist. `churnwatch fit` computes them whatever the switch says.
+
+
+@dataclass(frozen=True)
+class LowEngagementPolicy:
+    enabled: bool = False
+    window_days: int = field(default=30, metadata=_rng(7, 90))
+    min_history_days: int = field(default=14, metadata=_rng(7, 90))
+    max_share: float = field(default=0.5, metadata=_rng(0.01, 1))  # usage worth / package fee
+    full_share: float = field(default=0.1, metadata=_rng(0, 1))
+
+
+@dataclass(frozen=True)
+class ShortTenurePolicy:
+    enabled: bool = False
+    max_days: int = field(default=180, metadata=_rng(1, 3650))  # tenure from the activation
+    full_strength_days: int = field(default=30, metadata=_rng(0, 3650))
+
+
+@dataclass(frozen=True)
+class HotlineCallsPolicy:
+    enabled: bool = False
+    window_days: int = field(default=30, metadata=_rng(1, 60))
+    min_calls: int = field(default=2, metadata=_rng(1, 1000))  # outgoing calls to our hotline
+    full_strength_calls: int = field(default=6, metadata=_rng(1, 1000))
+
+
+@dataclass(frozen=True)
+class CareContactsPolicy:
+    enabled: bool = False
+    window_days: int = field(default=60, metadata=_rng(1, 120))
+    min_contacts: int = field(default=2, metadata=_rng(1, 1000))  # CRM care_contact events
+    full_strength_contacts: int = field(default=5, metadata=_rng(1, 1000))
+
+
+@dataclass(frozen=True)
+class HighBillPolicy:
+    enabled: bool = False
+    min_spend: float = field(default=150.0, metadata=_rng(0))  # 3-month average monthly spend
+    full_spend: float = field(default=400.0, metadata=_rng(0))
+
+
+@dataclass(frozen=True)
+class RisingBillsPolicy:
+    enabled: bool = False
+    recent_invoices: int = field(default=2, metadata=_rng(1, 3))  # against as many before
+    min_ratio: float = field(default=1.15, metadata=_rng(1, 100))
+    full_ratio: float = field(default=1.5, metadata=_rng(1, 100))
+
+
+@dataclass(frozen=True)
+class InternationalUsagePolicy:
+    enabled: bool = False
+    window_days: int = field(default=30, metadata=_rng(1, 60))
+    min_days: int = field(default=2, metadata=_rng(1, 60))  # days with roaming usage
+    full_strength_days: int = field(default=10, metadata=_rng(1, 60))
+
+
 @dataclass(frozen=True)
 class SignalPolicy:
     usage_drop: UsageDropPolicy = field(default_factory=UsageDropPolicy)
@@ -179,6 +239,13 @@ class SignalPolicy:
     network_quality: NetworkPolicy = field(default_factory=NetworkPolicy)
     plan_downgrade: PlanDowngradePolicy = field(default_factory=PlanDowngradePolicy)
     social_churn: SocialPolicy = field(default_factory=SocialPolicy)
+    low_engagement: LowEngagementPolicy = field(default_factory=LowEngagementPolicy)
+    short_tenure: ShortTenurePolicy = field(default_factory=ShortTenurePolicy)
+    hotline_calls: HotlineCallsPolicy = field(default_factory=HotlineCallsPolicy)
+    care_contacts: CareContactsPolicy = field(default_factory=CareContactsPolicy)
+    high_bill: HighBillPolicy = field(default_factory=HighBillPolicy)
+    rising_bills: RisingBillsPolicy = field(default_factory=RisingBillsPolicy)
+    international_usage: InternationalUsagePolicy = field(default_factory=InternationalUsagePolicy)
 
 
 def _default_weights() -> dict[str, float]:
@@ -206,6 +273,14 @@ def _default_weights() -> dict[str, float]:
         "network_quality": 4.0,
         "plan_downgrade": 3.0,
         "social_churn": 4.0,
+        # Level features (off until a fitted policy weighs them, see streams/features.py).
+        "low_engagement": 0.0,
+        "short_tenure": 0.0,
+        "hotline_calls": 0.0,
+        "care_contacts": 0.0,
+        "high_bill": 0.0,
+        "rising_bills": 0.0,
+        "international_usage": 0.0,
     }
 
 
@@ -279,7 +354,7 @@ def _default_playbook() -> tuple[PlaybookRule, ...]:
             channel="retention_desk",
             priority=1,
             sla_hours=24,
-            signals=("complaint",),
+            signals=("complaint", "care_contacts", "hotline_calls"),
             talking_points=(
                 "Apologise, confirm the complaint is owned and say when it will be fixed.",
             ),
@@ -311,7 +386,7 @@ def _default_playbook() -> tuple[PlaybookRule, ...]:
             channel="outbound_call",
             priority=2,
             sla_hours=48,
-            signals=("bill_shock",),
+            signals=("bill_shock", "rising_bills", "high_bill", "international_usage"),
             talking_points=("Walk through the bill; suggest a bundle that caps the extras.",),
         ),
         PlaybookRule(
@@ -339,7 +414,7 @@ def _default_playbook() -> tuple[PlaybookRule, ...]:
             channel="outbound_call",
             priority=2,
             sla_hours=72,
-            signals=("spend_below_plan", "plan_downgrade"),
+            signals=("spend_below_plan", "plan_downgrade", "low_engagement"),
             talking_points=("Offer a plan that fits the usage before a cheaper rival does.",),
             offer_code="rightsized_plan",
             offer_description="A plan sized to the customer's usage",
@@ -359,17 +434,116 @@ def _default_playbook() -> tuple[PlaybookRule, ...]:
             channel="app_push",
             priority=3,
             sla_hours=72,
-            signals=("usage_drop",),
+            signals=("usage_drop", "short_tenure"),
             talking_points=("Remind of unused allowance; offer points for usage.",),
             offer_code="points_promotion",
             offer_description="Double loyalty points this month",
         ),
+        # The stage-based strategies of the retention playbook, for alerts no signal rule
+        # took (or whose action was declined): what fits where the customer is in their life.
+        *_stage_rules(),
         PlaybookRule(
             action="retention_call",
             channel="retention_desk",
             priority=2,
             sla_hours=24,
             talking_points=("General retention call: ask about satisfaction.",),
+        ),
+    )
+
+
+def _stage_rules() -> tuple[PlaybookRule, ...]:
+    def rule(action: str, channel: str, stage: str, point: str, offer: str, what: str,
+             tiers: tuple[str, ...] = ()) -> PlaybookRule:  # fmt: skip
+        return PlaybookRule(
+            action=action, channel=channel, priority=3, sla_hours=72, stages=(stage,),
+            tiers=tiers, talking_points=(point,), offer_code=offer, offer_description=what,
+        )  # fmt: skip
+
+    return (
+        rule(
+            "exclusive_gift",
+            "retention_desk",
+            "departure",
+            "Thank them for their years with us; a gift, not a sales pitch.",
+            "loyalty_gift",
+            "A loyalty gift",
+            ("platinum", "gold"),
+        ),
+        rule(
+            "special_tariff",
+            "retention_desk",
+            "departure",
+            "Offer the retention tariff before the customer decides.",
+            "special_tariff",
+            "Special retention tariff",
+        ),
+        rule(
+            "plan_migration",
+            "outbound_call",
+            "decline",
+            "Move to a plan that fits how they use the line now.",
+            "plan_migration",
+            "A better-fitting plan",
+        ),
+        rule(
+            "minimum_spend_plan",
+            "sms",
+            "decline",
+            "Offer a low minimum-spend plan to keep the number.",
+            "minimum_spend",
+            "Minimum-spend plan",
+        ),
+        rule(
+            "exclusive_service",
+            "account_manager",
+            "maturity",
+            "Offer the exclusive service line and priority care.",
+            "exclusive_service",
+            "Exclusive service",
+            ("platinum",),
+        ),
+        rule(
+            "tenure_reward",
+            "outbound_call",
+            "maturity",
+            "Reward their tenure with bonus data and minutes.",
+            "tenure_reward",
+            "Tenure reward",
+            ("gold",),
+        ),
+        rule(
+            "loyalty_points",
+            "app_push",
+            "maturity",
+            "Remind them of the points to redeem; double points this month.",
+            "loyalty_points",
+            "Double loyalty points",
+            ("silver",),
+        ),
+        rule(
+            "bundling",
+            "sms",
+            "maturity",
+            "Offer a bundle of broadband, TV or a second line at a discount.",
+            "bundle",
+            "Home bundle discount",
+        ),
+        rule(
+            "cross_sell",
+            "app_push",
+            "growth",
+            "They use more each month: offer the next plan up with a first month free.",
+            "upgrade_trial",
+            "First month free on the next plan",
+        ),
+        rule(
+            "usage_incentive",
+            "app_push",
+            "acquisition",
+            "Welcome offer: show what the plan includes and how to use it.",
+            "welcome_bonus",
+            "Welcome data bonus",
         ),
     )
 
@@ -404,6 +578,128 @@ class TierPolicy:
     silver: float = field(default=60.0, metadata=_rng(0))
 
 
+# --- protective factors (issue #10): switching costs lower the risk --------------------------
+# Each factor ramps like a signal (0.5 when it just holds, 1.0 at its full-strength point) and
+# enters the scorecard with a negative weight (`protective.weights`), so its reason carries a
+# negative contribution. Factors never fire on missing data: an unknown tenure, no contract
+# end, no profile field say nothing.
+
+
+@dataclass(frozen=True)
+class TenureFactorPolicy:
+    # Tenure from the CRM `activation` (else the profile's `customer_since`).
+    min_years: float = field(default=2.0, metadata=_rng(0.1, 50))
+    full_strength_years: float = field(default=6.0, metadata=_rng(0.1, 50))
+
+
+@dataclass(frozen=True)
+class ContractRunningPolicy:
+    # Must stay beyond `signals.contract_expiring.within_days`: a contract is either running
+    # (protective) or expiring (a warning), never both.
+    min_days_left: int = field(default=90, metadata=_rng(1, 3650))
+    full_strength_days_left: int = field(default=365, metadata=_rng(1, 3650))
+
+
+@dataclass(frozen=True)
+class BundleFactorPolicy:
+    # `bundle` is the number of other services bundled with the line (broadband, TV...).
+    full_strength_services: int = field(default=3, metadata=_rng(1, 50))
+
+
+@dataclass(frozen=True)
+class DeviceSubsidyPolicy:
+    # Leaving before `device_subsidy_end` means repaying the rest of the subsidy.
+    min_days_left: int = field(default=30, metadata=_rng(1, 3650))
+    full_strength_days_left: int = field(default=365, metadata=_rng(1, 3650))
+
+
+@dataclass(frozen=True)
+class LoyaltyPointsPolicy:
+    min_points: float = field(default=1000.0, metadata=_rng(0))
+    full_strength_points: float = field(default=10000.0, metadata=_rng(0))
+
+
+@dataclass(frozen=True)
+class ResolvedSatisfiedPolicy:
+    # A complaint resolution (or care contact) the customer was satisfied with, this recent,
+    # and no complaint still open. Facts are kept 120 days.
+    window_days: int = field(default=90, metadata=_rng(1, 120))
+
+
+def _default_protective_weights() -> dict[str, float]:
+    # Log-odds points at full strength, negative: a switching cost lowers the risk. Together
+    # they are capped at `max_total`, so no stack of switching costs hides a customer who is
+    # on the way out (a port-out request stays high, a competitor call still alerts).
+    return {
+        "tenure": -1.0,
+        "contract_running": -1.0,
+        "bundle": -0.8,
+        "device_subsidy": -0.8,
+        "group_plan": -0.6,
+        "premium_number": -0.4,
+        "loyalty_points": -0.4,
+        "resolved_satisfied": -0.6,
+        "account_manager": -0.4,
+    }
+
+
+@dataclass(frozen=True)
+class ProtectivePolicy:
+    weights: dict[str, float] = field(default_factory=_default_protective_weights)
+    # The largest total protection (log-odds points); beyond it every factor is scaled down
+    # in proportion, so the reasons still add up to the score.
+    max_total: float = field(default=2.0, metadata=_rng(0, 20))
+    tenure: TenureFactorPolicy = field(default_factory=TenureFactorPolicy)
+    contract_running: ContractRunningPolicy = field(default_factory=ContractRunningPolicy)
+    bundle: BundleFactorPolicy = field(default_factory=BundleFactorPolicy)
+    device_subsidy: DeviceSubsidyPolicy = field(default_factory=DeviceSubsidyPolicy)
+    loyalty_points: LoyaltyPointsPolicy = field(default_factory=LoyaltyPointsPolicy)
+    resolved_satisfied: ResolvedSatisfiedPolicy = field(default_factory=ResolvedSatisfiedPolicy)
+
+
+# --- churn-reason category (issue #10) ------------------------------------------------------
+
+
+def _default_reason_categories() -> dict[str, str]:
+    # The playbook's churn causes. Usage fading off the line is usage leaving the segment
+    # (apps, another device: industry); a silent line is no longer needed (moved away, a SIM in
+    # a drawer: natural). A contract running out is the moment a rival's offer wins: benefit.
+    return {
+        "usage_drop": "industry",
+        "zero_activity": "natural",
+        "competitor_contact": "benefit",
+        "call_forwarding": "benefit",
+        "contract_expiring": "benefit",
+        "complaint": "service",
+        "cancel_inquiry": "benefit",
+        "port_out_request": "benefit",
+        "spend_below_plan": "price",
+        "bill_shock": "price",
+        "payment_issue": "management",
+        "network_quality": "product",
+        "plan_downgrade": "price",
+        "social_churn": "benefit",
+        # level features (issue #9): who the customer is, when a fitted policy weighs them
+        "low_engagement": "price",
+        "short_tenure": "benefit",
+        "hotline_calls": "service",
+        "care_contacts": "service",
+        "high_bill": "price",
+        "rising_bills": "price",
+        "international_usage": "price",
+    }
+
+
+@dataclass(frozen=True)
+class ReasonCategoryPolicy:
+    """An alert's `reason_category` is the category of its top warning reason (the highest
+    positive contribution) by this table; a cleared alert keeps the category it clears."""
+
+    by_signal: dict[str, str] = field(default_factory=_default_reason_categories)
+    # For a signal the table does not name, and a clear with nothing on record to clear.
+    fallback: str = "natural"
+
+
 @dataclass(frozen=True)
 class Policy:
     model: str = "cw-default-2026.11"
@@ -415,6 +711,8 @@ class Policy:
     tiers: TierPolicy = field(default_factory=TierPolicy)
     contact: ContactPolicy = field(default_factory=ContactPolicy)
     playbook: tuple[PlaybookRule, ...] = field(default_factory=_default_playbook)
+    protective: ProtectivePolicy = field(default_factory=ProtectivePolicy)
+    reason_category: ReasonCategoryPolicy = field(default_factory=ReasonCategoryPolicy)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -426,10 +724,23 @@ SIGNAL_IDS = (
     "usage_drop", "zero_activity", "competitor_contact", "call_forwarding", "contract_expiring",
     "complaint", "cancel_inquiry", "port_out_request", "spend_below_plan", "bill_shock",
     "payment_issue", "network_quality", "plan_downgrade", "social_churn",
+    # level features (streams.features)
+    "low_engagement", "short_tenure", "hotline_calls", "care_contacts", "high_bill",
+    "rising_bills", "international_usage",
 )  # fmt: skip
 LEVELS = ("none", "medium", "high", "critical")
 LOCALES = ("en", "zh")
 CHANNELS = ("account_manager", "retention_desk", "outbound_call", "sms", "app_push", "store")
+# Protective factors (streams.protective implements one function per id and checks it matches):
+# `protective.weights` may name only these; they are no signal ids.
+PROTECTIVE_IDS = (
+    "tenure", "contract_running", "bundle", "device_subsidy", "group_plan", "premium_number",
+    "loyalty_points", "resolved_satisfied", "account_manager",
+)  # fmt: skip
+# The playbook's churn causes: an alert's `reason_category` (topics.records lists the same).
+REASON_CATEGORIES = (
+    "product", "price", "service", "benefit", "management", "industry", "natural",
+)  # fmt: skip
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
@@ -556,6 +867,14 @@ _RAMPS = (
     ("bill_shock", "min_ratio", "full_ratio"),
     ("network_quality", "min_drop_rate", "full_drop_rate"),
     ("social_churn", "min_contacts", "full_strength_contacts"),
+    ("low_engagement", "full_share", "max_share"),
+    ("low_engagement", "min_history_days", "window_days"),
+    ("short_tenure", "full_strength_days", "max_days"),
+    ("hotline_calls", "min_calls", "full_strength_calls"),
+    ("care_contacts", "min_contacts", "full_strength_contacts"),
+    ("high_bill", "min_spend", "full_spend"),
+    ("rising_bills", "min_ratio", "full_ratio"),
+    ("international_usage", "min_days", "full_strength_days"),
 )
 
 
@@ -568,6 +887,7 @@ def _check_ramps(signals: SignalPolicy) -> None:
 
 def _check_cross_field(policy: Policy) -> None:
     _check_ramps(policy.signals)
+    _check_protective(policy)
     lv = policy.levels
     if not lv.medium < lv.high < lv.critical:
         raise PolicyError("levels: medium < high < critical must hold")
@@ -593,3 +913,54 @@ def _check_cross_field(policy: Policy) -> None:
             raise PolicyError(f"playbook[{i}].channel: {rule.channel!r} is not a contract channel")
         if rule.min_level not in LEVELS[1:]:
             raise PolicyError(f"playbook[{i}].min_level: {rule.min_level!r} is not a level")
+
+
+# (protective factor, threshold, full-strength point): each ramps upwards.
+_PROTECTIVE_RAMPS = (
+    ("tenure", "min_years", "full_strength_years"),
+    ("contract_running", "min_days_left", "full_strength_days_left"),
+    ("device_subsidy", "min_days_left", "full_strength_days_left"),
+    ("loyalty_points", "min_points", "full_strength_points"),
+)
+
+
+def _check_protective(policy: Policy) -> None:
+    """Protective factors and the reason-category table (issue #10): known ids only, weights
+    that protect (never add risk), ramps in order, categories from the closed set."""
+    protective = policy.protective
+    for name, weight in protective.weights.items():
+        if name not in PROTECTIVE_IDS:
+            raise PolicyError(
+                f"protective.weights.{name}: unknown protective factor "
+                f"(known: {', '.join(PROTECTIVE_IDS)})"
+            )
+        if weight > 0:
+            raise PolicyError(
+                f"protective.weights.{name}: {weight} must be <= 0 (a switching cost lowers "
+                "the risk; a warning belongs in score.weights)"
+            )
+    for section, low, high in _PROTECTIVE_RAMPS:
+        values = getattr(protective, section)
+        if getattr(values, low) > getattr(values, high):
+            raise PolicyError(f"protective.{section}: {low} <= {high} must hold")
+    expiring = policy.signals.contract_expiring.within_days
+    if protective.contract_running.min_days_left <= expiring:
+        raise PolicyError(
+            "protective.contract_running.min_days_left: must be above "
+            f"signals.contract_expiring.within_days ({expiring}): a contract is running or "
+            "expiring, never both"
+        )
+    table = policy.reason_category
+    for signal, category in table.by_signal.items():
+        if signal not in SIGNAL_IDS:
+            raise PolicyError(f"reason_category.by_signal.{signal}: unknown signal")
+        if category not in REASON_CATEGORIES:
+            raise PolicyError(
+                f"reason_category.by_signal.{signal}: {category!r} is not one of "
+                f"{', '.join(REASON_CATEGORIES)}"
+            )
+    if table.fallback not in REASON_CATEGORIES:
+        raise PolicyError(
+            f"reason_category.fallback: {table.fallback!r} is not one of "
+            f"{', '.join(REASON_CATEGORIES)}"
+        )

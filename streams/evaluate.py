@@ -10,8 +10,10 @@ from config.policy import ContactPolicy, Policy
 from streams.calendar import Calendar
 from streams.levels import next_level
 from streams.lifecycle import monthly_spend, stage, tenure_days, value_tier
-from streams.playbook import task_for
+from streams.playbook import candidate_tasks
 from streams.population import Population
+from streams.protective import protective_reasons
+from streams.reasons import alert_category
 from streams.scorecard import Scored, score_signals
 from streams.signals import Signal, all_signals
 from streams.state import (
@@ -61,7 +63,7 @@ def evaluate(
         return _observe_churn(state, churn_ts)
     state.churned_ts = None  # a returning customer (activation after churn) starts afresh
     signals = all_signals(view, policy.signals)
-    scored = score_signals(signals, policy.score)
+    scored = score_signals(signals, policy.score, protective_reasons(view, policy.protective))
     previous = risk_view(state)
     state.stage = stage(view, signals)
     state.value_tier = value_tier(monthly_spend(view), policy.tiers)
@@ -70,7 +72,14 @@ def evaluate(
     state.last_eval_ts = as_of
     result = Evaluation(alert=_level_change(state, view, scored, signals, policy))
     if result.alert is not None:
-        result.task = _contact(state, task_for(result.alert, policy), as_of, policy.contact)
+        result.task = next(
+            (
+                task
+                for task in candidate_tasks(result.alert, policy)
+                if _contact(state, task, as_of, policy.contact) is not None
+            ),
+            None,
+        )
     result.risk_changed = previous != risk_view(state)
     if result.risk_changed:
         state.risk_ts = as_of
@@ -86,6 +95,9 @@ def _level_change(
     state.level = move.level
     if move.status is None:
         return None
+    category = alert_category(
+        move.status, scored.reasons, state.alert_category, policy.reason_category
+    )
     alert = Alert(
         alert_id=alert_id(state.customer_id, view.as_of, move.status, move.level, policy.model),
         customer_id=state.customer_id,
@@ -99,8 +111,10 @@ def _level_change(
         reasons=scored.reasons,
         window=window_summary(view, signals),
         model=policy.model,
+        reason_category=category,
     )
     state.last_alert_id, state.last_alert_ts = alert.alert_id, view.as_of
+    state.alert_category = category
     state.first_alert_ts = None if move.status == "cleared" else state.first_alert_ts or view.as_of
     return alert
 

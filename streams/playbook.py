@@ -3,6 +3,7 @@ policy (one open task per action, account managers for the top tiers, holdout gr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from hashlib import sha256
 
 from config.policy import ContactPolicy, PlaybookRule, Policy
@@ -14,7 +15,8 @@ _LEVEL_SLA = {"medium": 1.0, "high": 0.75, "critical": 0.5}
 _TIER_SLA = {"platinum": 0.5, "gold": 0.75, "silver": 1.0, "standard": 1.0}
 
 
-def matching_rule(alert: Alert, rules: tuple[PlaybookRule, ...]) -> PlaybookRule | None:
+def matching_rules(alert: Alert, rules: tuple[PlaybookRule, ...]) -> Iterator[PlaybookRule]:
+    """The rules that apply to this alert, in playbook order."""
     fired = {r.signal for r in alert.reasons if r.contribution > 0}
     for rule in rules:
         if rule.signals and not fired.intersection(rule.signals):
@@ -25,8 +27,11 @@ def matching_rule(alert: Alert, rules: tuple[PlaybookRule, ...]) -> PlaybookRule
             continue
         if rule.tiers and alert.value_tier not in rule.tiers:
             continue
-        return rule
-    return None
+        yield rule
+
+
+def matching_rule(alert: Alert, rules: tuple[PlaybookRule, ...]) -> PlaybookRule | None:
+    return next(matching_rules(alert, rules), None)
 
 
 def in_holdout(customer_id: str, contact: ContactPolicy) -> bool:
@@ -37,11 +42,19 @@ def in_holdout(customer_id: str, contact: ContactPolicy) -> bool:
 
 def task_for(alert: Alert, policy: Policy) -> CareTask | None:
     """The task an alert calls for, or None when no rule matches or it is a clear."""
+    return next(candidate_tasks(alert, policy), None)
+
+
+def candidate_tasks(alert: Alert, policy: Policy) -> Iterator[CareTask]:
+    """One task per matching rule, in playbook order: the contact policy takes the first it
+    allows (a declined action gives way to the next rule that fits)."""
     if alert.status == "cleared":
-        return None
-    rule = matching_rule(alert, policy.playbook)
-    if rule is None:
-        return None
+        return
+    for rule in matching_rules(alert, policy.playbook):
+        yield _task(alert, rule, policy)
+
+
+def _task(alert: Alert, rule: PlaybookRule, policy: Policy) -> CareTask:
     channel = rule.channel
     if alert.value_tier in policy.contact.account_manager_tiers:
         channel = "account_manager"

@@ -9,7 +9,7 @@ import pytest
 
 from config.policy import SIGNAL_IDS, ContactPolicy, PlaybookRule, Policy
 from streams.evaluate import _contact
-from streams.playbook import in_holdout, matching_rule, task_for
+from streams.playbook import candidate_tasks, in_holdout, matching_rule, task_for
 from streams.state import CustomerState
 from topics.records import Alert, Reason
 
@@ -105,11 +105,32 @@ def test_rules_are_ordered_by_urgency_with_the_catch_all_last():
     assert catch_all.signals == ()
 
 
-def test_the_catch_all_rule_takes_an_alert_no_other_rule_names():
-    alert = dataclasses.replace(_alert("bill_shock"), reasons=())  # e.g. a weightless signal
+@pytest.mark.parametrize(
+    ("stage", "tier", "action"),
+    [
+        ("departure", "gold", "exclusive_gift"),
+        ("departure", "standard", "special_tariff"),
+        ("decline", "silver", "plan_migration"),
+        ("maturity", "platinum", "exclusive_service"),
+        ("maturity", "gold", "tenure_reward"),
+        ("maturity", "silver", "loyalty_points"),
+        ("maturity", "standard", "bundling"),
+        ("growth", "standard", "cross_sell"),
+        ("acquisition", "standard", "usage_incentive"),
+    ],
+)
+def test_an_alert_no_signal_rule_takes_gets_its_stage_strategy(stage, tier, action):
+    alert = dataclasses.replace(_alert(stage=stage, tier=tier), reasons=())
     task = task_for(alert, POLICY)
-    assert task is not None
-    assert (task.action, task.priority, task.offer) == ("retention_call", 2, None)
+    assert task is not None and task.action == action
+
+
+def test_the_general_call_takes_what_the_stage_strategies_leave():
+    alert = dataclasses.replace(_alert(stage="maturity"), reasons=())
+    state = CustomerState("C000001")
+    state.suppressed = {"bundling": T0 + 86_400}  # declined last week
+    tasks = [t for t in candidate_tasks(alert, POLICY) if _contact(state, t, T0, CONTACT)]
+    assert tasks[0].action == "retention_call" and tasks[0].offer is None
 
 
 def test_a_complaint_is_called_back_within_a_day_by_the_retention_desk():
