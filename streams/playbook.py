@@ -8,6 +8,7 @@ from hashlib import sha256
 
 from config.policy import ContactPolicy, PlaybookRule, Policy
 from streams.levels import rank
+from streams.locale import rule_texts
 from topics.records import Alert, CareTask, Offer
 
 # SLAs tighten with level and tier: the more at stake, the sooner someone calls.
@@ -72,15 +73,23 @@ def _task(alert: Alert, rule: PlaybookRule, policy: Policy) -> CareTask:
         stage=alert.stage,
         value_tier=alert.value_tier,
         reasons=tuple(r.signal for r in alert.reasons if r.contribution > 0),
-        talking_points=talking_points(alert, rule),
-        offer=Offer(rule.offer_code, rule.offer_description or rule.offer_code)
-        if rule.offer_code
-        else None,
+        talking_points=talking_points(alert, rule, policy.locale),
+        offer=_offer(rule, policy.locale),
         control=in_holdout(alert.customer_id, policy.contact),
     )
 
 
-def talking_points(alert: Alert, rule: PlaybookRule) -> tuple[str, ...]:
-    """The reasons in plain words first, then the rule's own points."""
-    facts = [r.detail[0].upper() + r.detail[1:] for r in alert.reasons if r.contribution > 0]
-    return (*facts[:3], *rule.talking_points)
+def talking_points(alert: Alert, rule: PlaybookRule, locale: str = "en") -> tuple[str, ...]:
+    """The reasons in plain words first (already in the locale), then the rule's own points."""
+    facts = [r.detail for r in alert.reasons if r.contribution > 0]
+    if locale == "en":
+        facts = [fact[0].upper() + fact[1:] for fact in facts]
+    points, _ = rule_texts(rule, locale)
+    return (*facts[:3], *points)
+
+
+def _offer(rule: PlaybookRule, locale: str) -> Offer | None:
+    if not rule.offer_code:
+        return None
+    _, description = rule_texts(rule, locale)
+    return Offer(rule.offer_code, description or rule.offer_code)
