@@ -223,6 +223,26 @@ class InternationalUsagePolicy:
     full_strength_days: int = field(default=10, metadata=_rng(1, 60))
 
 
+# Early warnings (streams/features.py): retention signals' window figures, before their
+# thresholds. Off like the level features until a fitted policy weighs them.
+
+
+@dataclass(frozen=True)
+class UsageDeclinePolicy:
+    enabled: bool = False
+    recent_days: int = field(default=14, metadata=_rng(1, 28))
+    baseline_days: int = field(default=28, metadata=_rng(7, 56))
+    min_decline: float = field(default=0.25, metadata=_rng(0.05, 1))
+
+
+@dataclass(frozen=True)
+class UnusualSilencePolicy:
+    enabled: bool = False
+    min_days: int = field(default=2, metadata=_rng(1, 60))
+    full_strength_days: int = field(default=5, metadata=_rng(1, 90))
+    baseline_days: int = field(default=28, metadata=_rng(7, 56))  # the customer's own quiet spells
+
+
 @dataclass(frozen=True)
 class SignalPolicy:
     usage_drop: UsageDropPolicy = field(default_factory=UsageDropPolicy)
@@ -246,6 +266,8 @@ class SignalPolicy:
     high_bill: HighBillPolicy = field(default_factory=HighBillPolicy)
     rising_bills: RisingBillsPolicy = field(default_factory=RisingBillsPolicy)
     international_usage: InternationalUsagePolicy = field(default_factory=InternationalUsagePolicy)
+    usage_decline: UsageDeclinePolicy = field(default_factory=UsageDeclinePolicy)
+    unusual_silence: UnusualSilencePolicy = field(default_factory=UnusualSilencePolicy)
 
 
 def _default_weights() -> dict[str, float]:
@@ -281,6 +303,8 @@ def _default_weights() -> dict[str, float]:
         "high_bill": 0.0,
         "rising_bills": 0.0,
         "international_usage": 0.0,
+        "usage_decline": 0.0,
+        "unusual_silence": 0.0,
     }
 
 
@@ -424,7 +448,7 @@ def _default_playbook() -> tuple[PlaybookRule, ...]:
             channel="sms",
             priority=3,
             sla_hours=48,
-            signals=("zero_activity",),
+            signals=("zero_activity", "unusual_silence"),
             talking_points=("Check the line still works; offer a reactivation bonus.",),
             offer_code="reactivation_bonus",
             offer_description="Bonus data on next top-up",
@@ -434,7 +458,7 @@ def _default_playbook() -> tuple[PlaybookRule, ...]:
             channel="app_push",
             priority=3,
             sla_hours=72,
-            signals=("usage_drop", "short_tenure"),
+            signals=("usage_drop", "short_tenure", "usage_decline"),
             talking_points=("Remind of unused allowance; offer points for usage.",),
             offer_code="points_promotion",
             offer_description="Double loyalty points this month",
@@ -629,17 +653,20 @@ class ResolvedSatisfiedPolicy:
 def _default_protective_weights() -> dict[str, float]:
     # Log-odds points at full strength, negative: a switching cost lowers the risk. Together
     # they are capped at `max_total`, so no stack of switching costs hides a customer who is
-    # on the way out (a port-out request stays high, a competitor call still alerts).
+    # on the way out (a port-out request stays high). Modest on purpose until `churnwatch fit`
+    # learns them: the simulator's churners leave whatever they would lose, and a business
+    # customer paying for nothing (usage worth 15% of the fee: 4 points) with an account
+    # manager and a year of contract left (0.9 together) must still reach medium.
     return {
         "tenure": -1.0,
-        "contract_running": -1.0,
-        "bundle": -0.8,
-        "device_subsidy": -0.8,
-        "group_plan": -0.6,
-        "premium_number": -0.4,
-        "loyalty_points": -0.4,
-        "resolved_satisfied": -0.6,
-        "account_manager": -0.4,
+        "contract_running": -0.6,
+        "bundle": -0.6,
+        "device_subsidy": -0.6,
+        "group_plan": -0.5,
+        "premium_number": -0.3,
+        "loyalty_points": -0.3,
+        "resolved_satisfied": -0.5,
+        "account_manager": -0.3,
     }
 
 
@@ -687,6 +714,9 @@ def _default_reason_categories() -> dict[str, str]:
         "high_bill": "price",
         "rising_bills": "price",
         "international_usage": "price",
+        # early warnings (issue #9): the same stories as usage_drop and zero_activity, sooner
+        "usage_decline": "industry",
+        "unusual_silence": "natural",
     }
 
 
@@ -727,6 +757,8 @@ SIGNAL_IDS = (
     # level features (streams.features)
     "low_engagement", "short_tenure", "hotline_calls", "care_contacts", "high_bill",
     "rising_bills", "international_usage",
+    # early warnings (streams.features)
+    "usage_decline", "unusual_silence",
 )  # fmt: skip
 LEVELS = ("none", "medium", "high", "critical")
 LOCALES = ("en", "zh")
@@ -875,6 +907,7 @@ _RAMPS = (
     ("high_bill", "min_spend", "full_spend"),
     ("rising_bills", "min_ratio", "full_ratio"),
     ("international_usage", "min_days", "full_strength_days"),
+    ("unusual_silence", "min_days", "full_strength_days"),
 )
 
 

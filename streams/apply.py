@@ -32,6 +32,9 @@ from topics.inputs import InputEvent
 _PROFILE_FIELDS = (
     "plan_id", "plan_fee", "previous_plan_fee", "contract_end", "segment", "region",
     "account_manager",
+    # switching costs (streams.protective)
+    "customer_since", "bundle", "device_subsidy_end", "group_plan", "premium_number",
+    "points_balance",
 )  # fmt: skip
 # CRM kinds that change the profile; the others are dated facts.
 _PROFILE_CRM = frozenset({"activation", "profile", "contract", "plan_change"})

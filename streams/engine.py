@@ -61,6 +61,8 @@ URGENT_CRM = frozenset(
 USAGE_HORIZON_DAYS = 63  # 7 recent + 28 baseline + room for 8-week trends
 FACT_HORIZON_DAYS = 120  # an invoice and the three before it; 90 days of spend for the tier
 SAVED = frozenset({"accepted_offer", "retained"})
+MAX_EARLY_OUTCOMES = 20  # a bound: outcomes for tasks we never make must not pile up
+MAX_UNROUTED = 50  # contact-churn news held per number until its directory entry arrives
 DUPLICATE = "duplicate"
 
 
@@ -122,6 +124,7 @@ class PartitionEngine:
         self.states: dict[str, CustomerState] = {s.customer_id: s for s in states}
         self.clock = clock or PartitionClock()
         self.directory = Directory(directory)
+        self._unrouted: dict[str, list[dict[str, Any]]] = {}
         self._usage_days = usage_horizon_days(policy)
         self._fact_days = fact_horizon_days(policy)
         self._top_contacts = policy.signals.social_churn.top_contacts
@@ -300,6 +303,12 @@ class PartitionEngine:
         if result.task is not None:
             out.tasks.append(result.task)
             follow_up(state, result.task)
+            early = state.early_outcomes.pop(result.task.task_id, None)
+            if early is not None:
+                seen = record_outcome(
+                    state, result.task.action, result.task.task_id, *early, self.policy.contact
+                )
+                out.outcomes.append(seen)
         if result.churn is not None:
             out.churns.append(result.churn)
             out.task_results.extend(settle_churned(state))
@@ -319,13 +328,19 @@ class PartitionEngine:
             raise ValueError(f"{topic} record keyed {key!r} belongs to another partition")
         news: dict[str, Any] = orjson.loads(value)
         if topic == DIRECTORY:
-            return self.directory.link(key, str(news["customer_id"]), int(news["ts"]))
+            linked = self.directory.link(key, str(news["customer_id"]), int(news["ts"]))
+            for early in self._unrouted.pop(key, []):  # news that came before the number
+                self._route_contact_churn(key, early)
+            return linked
         if topic == CONTACT_CHURN:
-            owner = self.directory.owner(key)
-            if owner is None or owner == news["customer_id"]:
+            if self.directory.owner(key) is None:
+                # The directory entry may still be on its way (another topic, read at its
+                # own pace): hold the news, bounded, until it comes.
+                held = self._unrouted.setdefault(key, [])
+                if len(held) < MAX_UNROUTED:
+                    held.append(news)
                 return False
-            self.outbox.internal.append(social_record(owner, news))
-            return True
+            return self._route_contact_churn(key, news)
         if topic == SOCIAL:
             state = self.states.get(key)
             if state is None or not hear_of_churn(state, news):
@@ -333,6 +348,13 @@ class PartitionEngine:
             self.dirty.add(key)
             return True
         raise ValueError(f"{topic} is not an internal topic")
+
+    def _route_contact_churn(self, digest: str, news: dict[str, Any]) -> bool:
+        owner = self.directory.owner(digest)
+        if owner is None or owner == news["customer_id"]:
+            return False
+        self.outbox.internal.append(social_record(owner, news))
+        return True
 
     def take_directory_changes(self) -> list[tuple[str, bytes]]:
         """Directory entries changed since the last call, as (msisdn digest, value): the wiring
@@ -391,14 +413,22 @@ def apply_outcome(
     offer or a retained customer closes every open task: the episode is over."""
     action = next((a for a, (_, tid) in state.open_tasks.items() if tid == event.event_id), None)
     if action is None:
-        return None  # not a task of ours (or long expired): nothing to update
-    if event.kind in SAVED:
+        if len(state.early_outcomes) < MAX_EARLY_OUTCOMES:
+            state.early_outcomes[event.event_id] = (event.kind, event.ts)
+        return None  # its task may not be made yet here: applied when it is
+    return record_outcome(state, action, event.event_id, event.kind, event.ts, contact)
+
+
+def record_outcome(
+    state: CustomerState, action: str, task_id: str, kind: str, ts: int, contact: ContactPolicy
+) -> OutcomeSeen:
+    if kind in SAVED:
         state.open_tasks = {a: (0, tid) for a, (_, tid) in state.open_tasks.items()}
-    elif event.kind != "unreachable":
-        state.open_tasks[action] = (0, event.event_id)  # closed; the id still maps to it
-    if event.kind == "declined":
-        state.suppressed[action] = event.ts + int(contact.decline_suppress_days * DAY_S)
-    return OutcomeSeen(action, event.kind, in_holdout(state.customer_id, contact))
+    elif kind != "unreachable":
+        state.open_tasks[action] = (0, task_id)  # closed; the id still maps to it
+    if kind == "declined":
+        state.suppressed[action] = ts + int(contact.decline_suppress_days * DAY_S)
+    return OutcomeSeen(action, kind, in_holdout(state.customer_id, contact))
 
 
 def competitor_contacts(state: CustomerState, day: int, window_days: int) -> int:

@@ -3,13 +3,14 @@ alert -> care task. Deterministic: the same state and moment give the same ids."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from hashlib import sha256
 
 from config.policy import ContactPolicy, Policy
 from streams.calendar import Calendar
 from streams.levels import next_level
 from streams.lifecycle import monthly_spend, stage, tenure_days, value_tier
+from streams.locale import localise_detail
 from streams.playbook import candidate_tasks
 from streams.population import Population
 from streams.protective import protective_reasons
@@ -63,7 +64,10 @@ def evaluate(
         return _observe_churn(state, churn_ts)
     state.churned_ts = None  # a returning customer (activation after churn) starts afresh
     signals = all_signals(view, policy.signals)
-    scored = score_signals(signals, policy.score, protective_reasons(view, policy.protective))
+    scored = in_locale(
+        score_signals(signals, policy.score, protective_reasons(view, policy.protective)),
+        policy.locale,
+    )
     previous = risk_view(state)
     state.stage = stage(view, signals)
     state.value_tier = value_tier(monthly_spend(view), policy.tiers)
@@ -182,3 +186,11 @@ def window_summary(view: CustomerView, signals: list[Signal]) -> dict[str, float
     if tenure is not None:
         summary["tenure_days"] = tenure
     return summary
+
+
+def in_locale(scored: Scored, locale: str) -> Scored:
+    """The reasons' detail sentences in the policy's locale (alerts, tasks and the store)."""
+    if locale == "en":
+        return scored
+    reasons = tuple(replace(r, detail=localise_detail(r.detail, locale)) for r in scored.reasons)
+    return replace(scored, reasons=reasons)

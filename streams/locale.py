@@ -106,6 +106,20 @@ _PATTERNS: list[tuple[re.Pattern[str], Render]] = [
      lambda m: f"预付费余额已用尽（约{m[1]}元），已{_days(m[2])}未充值，平时每{_days(m[3])}充值"),
     (re.compile(rf"{_N} of the customer's top contacts left us in the last {_N} days"),
      lambda m: f"近{m[2]}天内客户的{m[1]}位主要联系人已离网"),
+    # protective factors (streams.protective): switching costs, negative contributions
+    (re.compile(rf"customer for {_N} years?"), lambda m: f"在网{m[1]}年"),
+    (re.compile(r"contract runs to (\d{4}-\d{2})"), lambda m: f"合约期至{m[1]}"),
+    (re.compile(rf"{_N} other services? bundled with the line"),
+     lambda m: f"已融合办理{m[1]}项其他业务"),
+    (re.compile(rf"subsidised device until {_DATE}"), lambda m: f"购机补贴期至{m[1]}"),
+    (re.compile(r"on a family or group plan"), lambda m: "已加入家庭或集团套餐"),
+    (re.compile(r"has a premium number"), lambda m: "使用靓号"),
+    (re.compile(r"([\d,]+) loyalty points to redeem"), lambda m: f"尚有{m[1]}积分可兑换"),
+    (re.compile(rf"complaint resolved to the customer's satisfaction on {_DATE}"),
+     lambda m: f"{m[1]}投诉已解决，客户表示满意"),
+    (re.compile(rf"satisfied after a care contact on {_DATE}"),
+     lambda m: f"{m[1]}客服联系后客户表示满意"),
+    (re.compile(r"has an assigned account manager"), lambda m: "有专属客户经理"),
 ]  # fmt: skip
 
 

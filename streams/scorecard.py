@@ -2,11 +2,14 @@
 
 Each reason's `contribution` is its log-odds points (weight x strength): they add up, with the
 intercept, to the logit of the score, so a retention agent can see how much each reason weighs.
+Protective factors (switching costs, `streams.protective`) come in already weighed, with
+negative contributions: they lower the score and, highest contribution first, come last.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from config.policy import LevelPolicy, ScorePolicy
@@ -20,11 +23,16 @@ class Scored:
     reasons: tuple[Reason, ...]  # highest contribution first
 
 
-def score_signals(signals: list[Signal], policy: ScorePolicy) -> Scored:
+def score_signals(
+    signals: list[Signal], policy: ScorePolicy, protection: Sequence[Reason] = ()
+) -> Scored:
+    """Warning signals weighed by policy (explained ones folded into their explainer), plus the
+    protective reasons as given (negative contributions, see `streams.protective`)."""
     reasons = [
         Reason(s.id, policy.weights.get(s.id, 0.0) * s.strength, s.value, s.detail) for s in signals
     ]
     reasons = subsume(reasons, policy.subsumes)
+    reasons.extend(protection)
     logit = policy.intercept + sum(r.contribution for r in reasons)
     reasons.sort(key=lambda r: (-r.contribution, r.signal))
     return Scored(1.0 / (1.0 + math.exp(-logit)), tuple(reasons))

@@ -22,6 +22,7 @@ from streams.crm_signals import (
     plan_downgrade,
     port_out_request,
 )
+from streams.features import FEATURE_CATALOGUE
 from streams.signal_base import Signal, ramp
 from streams.social import social_churn
 from streams.usage_signals import (
@@ -73,6 +74,7 @@ CATALOGUE: tuple[tuple[str, SignalFn], ...] = (
     ("network_quality", lambda v, p: network_quality(v, p.network_quality)),
     ("plan_downgrade", lambda v, p: plan_downgrade(v, p.plan_downgrade)),
     ("social_churn", lambda v, p: social_churn(v, p.social_churn)),
+    *FEATURE_CATALOGUE,  # level features, early warnings: only when enabled
 )
 SIGNAL_IDS = tuple(name for name, _ in CATALOGUE)
 assert policy_signal_ids == SIGNAL_IDS, "config.policy.SIGNAL_IDS must list the catalogue"

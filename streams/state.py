@@ -60,6 +60,8 @@ class CustomerState:
     last_alert_id: str | None = None
     last_alert_ts: int | None = None
     first_alert_ts: int | None = None  # start of the current at-risk episode
+    # reason_category of the last alert (a clear keeps the category it clears; metrics).
+    alert_category: str | None = None
     last_eval_ts: int | None = None
     risk_ts: int | None = None  # event time the risk view (level, score, stage, tier) last changed
     due: list[int] = field(default_factory=list)  # urgent evaluations waiting for the clock
@@ -69,6 +71,9 @@ class CustomerState:
     suppressed: dict[str, int] = field(default_factory=dict)  # action -> until
     # Tasks still inside their follow-up window: (action, created at, control group?).
     followups: list[tuple[str, int, bool]] = field(default_factory=list)
+    # Outcomes read before their task was made here (a replay reads topics at its own pace):
+    # task id -> (outcome, time), applied when the task appears.
+    early_outcomes: dict[str, tuple[str, int]] = field(default_factory=dict)
     # Top contacts by interaction count (phone digests only, never numbers), bounded by policy.
     contacts: dict[str, int] = field(default_factory=dict)
 
@@ -165,8 +170,15 @@ class CustomerState:
                 ],
                 "r": self.reasons,
                 "u": self.due,
-                "t": [self.open_tasks, self.task_times, self.suppressed, self.followups],
+                "t": [
+                    self.open_tasks,
+                    self.task_times,
+                    self.suppressed,
+                    self.followups,
+                    self.early_outcomes,
+                ],
                 "k": self.contacts,
+                "g": self.alert_category,
             },
             option=orjson.OPT_NON_STR_KEYS,
         )
@@ -197,7 +209,10 @@ class CustomerState:
         state.open_tasks = {a: (t[0], t[1]) for a, t in tasks.items()}
         state.task_times, state.suppressed = times, suppressed
         state.followups = [(f[0], f[1], f[2]) for f in (rest[0] if rest else [])]
+        early = rest[1] if len(rest) > 1 else {}
+        state.early_outcomes = {t: (o[0], o[1]) for t, o in early.items()}
         state.contacts = obj.get("k", {})  # absent in records written before contacts were kept
+        state.alert_category = obj.get("g")  # absent in records written before categories
         return state
 
 

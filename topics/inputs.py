@@ -84,6 +84,7 @@ _MAX = {
     "previous_plan_fee": 10**6,
     "balance": 10**7,
     "days_overdue": 3650,
+    "points_balance": 10**9,
 }
 _PHONE = re.compile(r"\+?[0-9]{1,20}")
 _PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
@@ -196,6 +197,14 @@ def _period(obj: Mapping[str, Any], name: str) -> str:
     return _pattern(obj, name, _PERIOD, "a YYYY-MM period")
 
 
+MAX_BUNDLED_SERVICES = 20
+
+
+def _bundle(obj: Mapping[str, Any], name: str) -> int:
+    """How many other services (home broadband, TV...) are bundled with the line; 0: none."""
+    return _integer(obj, name, 0, MAX_BUNDLED_SERVICES)
+
+
 Check = Callable[[Mapping[str, Any], str], object]
 
 _CDR_OPTIONAL: dict[str, Check] = {
@@ -216,6 +225,9 @@ _CRM_OPTIONAL: dict[str, Check] = {
     "contract_end": _calendar_date, "segment": _segment, "region": _text,
     "account_manager": _text, "complaint_id": _text, "category": _category,
     "severity": _severity, "satisfied": _flag, "channel": _text,
+    # Switching costs (issue #10), profile fields a feed may add; absent means unknown.
+    "customer_since": _calendar_date, "bundle": _bundle, "device_subsidy_end": _calendar_date,
+    "group_plan": _flag, "premium_number": _flag, "points_balance": _number,
 }  # fmt: skip
 
 

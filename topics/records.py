@@ -19,6 +19,8 @@ PREVIOUS_LEVELS = ("none", "medium", "high", "critical")
 STAGES = ("acquisition", "growth", "maturity", "decline", "departure")
 VALUE_TIERS = ("platinum", "gold", "silver", "standard")
 CHANNELS = ("account_manager", "retention_desk", "outbound_call", "sms", "app_push", "store")
+# The playbook's churn causes, for an alert's `reason_category`.
+REASON_CATEGORIES = ("product", "price", "service", "benefit", "management", "industry", "natural")
 
 
 def rfc3339(epoch_s: float) -> str:
@@ -28,7 +30,8 @@ def rfc3339(epoch_s: float) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """One signal behind a score: its log-odds contribution, observed value and a sentence."""
+    """One signal behind a score: its log-odds contribution, observed value and a sentence.
+    A protective factor (a switching cost) is a reason with a negative contribution."""
 
     signal: str
     contribution: float
@@ -58,9 +61,12 @@ class Alert:
     reasons: tuple[Reason, ...]
     window: dict[str, float]
     model: str
+    # One of REASON_CATEGORIES: the churn cause behind the alert. Always set by the producer;
+    # optional for consumers (absent from records written before it existed).
+    reason_category: str | None = None
 
     def to_wire(self, emitted_at: float) -> dict[str, Any]:
-        return {
+        wire = {
             "alert_id": self.alert_id,
             "customer_id": self.customer_id,
             "status": self.status,
@@ -76,6 +82,9 @@ class Alert:
             "model": self.model,
             "schema": SCHEMA_VERSION,
         }
+        if self.reason_category is not None:
+            wire["reason_category"] = self.reason_category
+        return wire
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from topics.records import (
     ALERT_STATUSES,
     CHANNELS,
     PREVIOUS_LEVELS,
+    REASON_CATEGORIES,
     SCHEMA_VERSION,
     STAGES,
     VALUE_TIERS,
@@ -99,6 +100,21 @@ _INPUT_FIELDS: dict[str, str] = {
     "satisfied": "Whether the customer was satisfied (complaint_resolved).",
     "channel": "Channel.",
     "task_id": "The care.tasks task_id this outcome reports on.",
+    "customer_since": (
+        "Profile: the date the customer joined, YYYY-MM-DD, for tenure when the activation "
+        "is older than the history (an activation event wins)."
+    ),
+    "bundle": (
+        "Profile: how many other services (home broadband, TV...) are bundled with the line; "
+        "0 when none."
+    ),
+    "device_subsidy_end": (
+        "Profile: the date a subsidised device is paid off, YYYY-MM-DD (leaving earlier repays "
+        "the rest)."
+    ),
+    "group_plan": "Profile: the line is on a family or group plan.",
+    "premium_number": "Profile: the line has a premium (golden) number.",
+    "points_balance": "Profile: loyalty points not yet redeemed, >= 0.",
 }
 
 _KIND_DESCRIPTIONS = {
@@ -159,6 +175,8 @@ def _check_schema(check: inputs.Check, name: str) -> Schema:
         return {"type": "string", "enum": list(inputs.COMPLAINT_CATEGORIES)}
     if check is inputs._severity:
         return {"type": "integer", "minimum": 1, "maximum": 3}
+    if check is inputs._bundle:
+        return {"type": "integer", "minimum": 0, "maximum": inputs.MAX_BUNDLED_SERVICES}
     if check is inputs._days_overdue:
         return {"type": "integer", "minimum": 0, "maximum": inputs._MAX["days_overdue"]}
     if check is inputs._phone:
@@ -294,13 +312,19 @@ def alert_schema() -> Schema:
         "required": ["signal", "contribution", "value", "detail"],
         "properties": {
             "signal": _string("Signal id."),
-            "contribution": {"description": "Contribution to the score.", "type": "number"},
+            "contribution": {
+                "description": (
+                    "Contribution to the score, in log-odds points; negative for a protective "
+                    "factor (a switching cost), which comes after every warning signal."
+                ),
+                "type": "number",
+            },
             "value": {"description": "Observed value of the signal.", "type": "number"},
             "detail": _string('One human sentence ("voice minutes down 72% vs 4-week baseline").'),
         },
         "additionalProperties": False,
     }
-    return _output_schema(
+    schema = _output_schema(
         ALERTS,
         {
             "alert_id": _string("Deterministic: same input history -> same id."),
@@ -331,9 +355,17 @@ def alert_schema() -> Schema:
                 "additionalProperties": {"type": "number"},
             },
             "model": _string("Identifier of the scoring weights in force."),
+            "reason_category": _enum(
+                "The churn cause behind the alert: the category of its top warning reason by "
+                "the policy's table (a cleared alert: the category it clears). Always set by "
+                "churnwatch; optional for consumers.",
+                REASON_CATEGORIES,
+            ),
             "schema": _schema_field(),
         },
     )
+    schema["required"].remove("reason_category")
+    return schema
 
 
 def task_schema() -> Schema:

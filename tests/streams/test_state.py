@@ -43,6 +43,7 @@ def _full_state() -> CustomerState:
     state.last_alert_id = "A123"
     state.last_alert_ts = 1_767_800_000
     state.first_alert_ts = 1_767_700_000
+    state.alert_category = "industry"
     state.last_eval_ts = 1_767_900_000
     state.risk_ts = 1_767_900_000
     state.due = [1_767_950_000, 1_767_960_000]
@@ -51,6 +52,7 @@ def _full_state() -> CustomerState:
     state.task_times = [1_767_800_000]
     state.suppressed = {"usage_incentive": 1_770_000_000}
     state.followups = [("retention_call", 1_767_800_000, True)]
+    state.early_outcomes = {"T9": ("declined", 1_767_850_000)}
     state.contacts = {"a1b2c3d4e5f6": 12, "0f0f0f0f0f0f": 3}
     return state
 

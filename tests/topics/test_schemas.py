@@ -31,6 +31,7 @@ from topics.records import (
     ALERT_STATUSES,
     CHANNELS,
     PREVIOUS_LEVELS,
+    REASON_CATEGORIES,
     STAGES,
     VALUE_TIERS,
     Alert,
@@ -161,6 +162,7 @@ def _alert(**changes: Any) -> Alert:
         ),
         window={"voice_out_min_7d": 12.5, "signals": 3, "tenure_days": 1400},
         model="weights-2026-03",
+        reason_category="industry",
     )
     return dataclasses.replace(alert, **changes)
 
@@ -211,7 +213,8 @@ def _deadletter(**changes: Any) -> DeadLetter:
 def test_output_schemas_list_exactly_the_wire_fields(topic: str, wire: dict[str, Any]) -> None:
     schema = schemas.all_schemas()[f"{topic}.json"]
     assert schema["additionalProperties"] is False
-    assert list(schema["required"]) == list(wire)
+    optional = {"reason_category"}  # always set by churnwatch, optional for consumers
+    assert list(schema["required"]) == [name for name in wire if name not in optional]
     assert set(schema["properties"]) == set(wire)
     if "schema" in wire:
         assert schema["properties"]["schema"]["const"] == wire["schema"] == 1
@@ -250,6 +253,17 @@ def test_alerts_validate(validators: dict[str, Any]) -> None:
             assert _errors(validators[ALERTS], wire) == []
     for score in (0.0, 1.0):
         assert _errors(validators[ALERTS], _alert(score=score).to_wire(NOW)) == []
+
+
+def test_alert_reason_category_is_a_closed_optional_field(validators: dict[str, Any]) -> None:
+    for category in REASON_CATEGORIES:
+        wire = _alert(reason_category=category).to_wire(NOW)
+        assert wire["reason_category"] == category
+        assert _errors(validators[ALERTS], wire) == []
+    older = _alert(reason_category=None).to_wire(NOW)  # a record from before the field
+    assert "reason_category" not in older
+    assert _errors(validators[ALERTS], older) == []
+    assert _errors(validators[ALERTS], {**older, "reason_category": "weather"}) != []
 
 
 def test_tasks_validate(validators: dict[str, Any]) -> None:
