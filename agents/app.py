@@ -106,6 +106,7 @@ def _wire_web(churn: ChurnApp) -> None:
     async def metrics_view(web: Any, request: Any) -> Any:
         churn.pipeline.observe_clocks()
         churn.pipeline.observe_population()
+        churn.pipeline.observe_categories()
         body = generate_latest(churn.metrics.registry)
         return web.bytes(body, content_type="text/plain; version=0.0.4")
 

@@ -25,11 +25,18 @@ from agents.metrics import Metrics
 from agents.pipeline import Emissions, Pipeline
 from agents.redis_sink import RedisRiskSink
 from agents.task_guard import TaskGuard
+from streams.engine import PartitionClock
+from streams.state import CustomerState
 from topics.catalog import ALERTS, CLOCK_TOPICS, DEADLETTER, INPUT_TOPICS, INTERNAL_TOPICS, TASKS
 
 log = logging.getLogger(__name__)
 BATCH_MAX = 5000
 POLL_MS = 100
+# State goes to the changelog at most this often (or sooner when this many customers wait):
+# a customer active in ten batches a second is written once, not ten times. Outputs do not
+# wait: they go out with every batch.
+FLUSH_EVERY_S = 1.0
+FLUSH_MAX_STATES = 50_000
 
 
 class Ingest:
@@ -48,6 +55,7 @@ class Ingest:
         self.session_timeout_ms = int(session_timeout_s * 1000)
         self.pipeline, self.store, self.sink, self.metrics = pipeline, store, sink, metrics
         self.guard = guard
+        self.pending = PendingState()
         self.lock = asyncio.Lock()  # one batch or one rebalance step at a time
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
@@ -80,6 +88,8 @@ class Ingest:
     async def stop(self) -> None:
         self.stopping = True
         async with self.lock:
+            if self.consumer is not None and self.producer is not None:
+                await self.flush()
             if self.consumer is not None:
                 await self.consumer.stop()
             if self.producer is not None:
@@ -95,6 +105,9 @@ class Ingest:
         assert consumer is not None, "start() first"
         batches = await consumer.getmany(timeout_ms=POLL_MS, max_records=BATCH_MAX)
         if not batches:
+            async with self.lock:  # a quiet input still gets its state out
+                if not self.stopping and not self.pending.empty:
+                    await self.flush()
             return
         async with self.lock:
             if self.stopping:
@@ -105,11 +118,26 @@ class Ingest:
             idle = await self._idle({tp.partition for tp in batches})
             emissions = self.pipeline.process(messages, idle)
             await self.publish(emissions)
-            started = time.perf_counter()
-            await consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batches.items() if rs})
-            self.metrics.commit_latency.observe(time.perf_counter() - started)
+            self.pending.add(emissions, {tp: rs[-1].offset + 1 for tp, rs in batches.items()})
+            if self.pending.due(FLUSH_EVERY_S, FLUSH_MAX_STATES):
+                await self.flush()
             self.pipeline.observe_clocks()
             await self.observe_lag()
+
+    async def flush(self) -> None:
+        """State, then clocks, then the serving store, then the offsets of every batch they
+        cover: a crash before the commit replays those batches, whose outputs are already out
+        and come again with the same ids."""
+        pending, self.pending = self.pending, PendingState()
+        if pending.empty:
+            return
+        await self.publish_state(pending)
+        await self.sink.write(list(pending.risk.values()))
+        consumer = self.consumer
+        assert consumer is not None
+        started = time.perf_counter()
+        await consumer.commit(pending.offsets)
+        self.metrics.commit_latency.observe(time.perf_counter() - started)
 
     async def observe_lag(self) -> None:
         consumer = self.consumer
@@ -154,30 +182,34 @@ class Ingest:
         sends += [await producer.send(r.topic, r.value, key=r.key.encode()) for r in em.internal]
         await _delivered(sends)
         await self.guard.mark_sent(tasks)
+        if em.oldest_timestamp is not None:
+            self.metrics.latency.observe(max(0.0, now - em.oldest_timestamp))
+        self.metrics.last_event.set(now)
+
+    async def publish_state(self, pending: PendingState) -> None:
+        producer = self.producer
+        assert producer is not None
         topic = self.store.topic
         states = [
             await producer.send(topic, s.to_bytes(), key=s.customer_id.encode(), partition=p)
-            for p, s in em.states
+            for p, s in pending.states.values()
         ]
         states += [
             await producer.send(topic, value, key=directory_key(digest), partition=p)
-            for p, digest, value in em.directory
+            for (p, digest), value in pending.directory.items()
         ]
         await _delivered(states)
         # Clocks last and alone, so each partition's final record batch holds one record:
         # the embedded broker's high watermark is then exact for any reader that trusts it.
         clocks = [
             await producer.send(topic, c.to_bytes(), key=clock_key(p), partition=p)
-            for p, c in em.clocks
+            for p, c in pending.clocks.items()
         ]
         await _delivered(clocks)
-        await self.sink.write(em.risk)
-        if em.oldest_timestamp is not None:
-            self.metrics.latency.observe(max(0.0, now - em.oldest_timestamp))
-        self.metrics.last_event.set(now)
 
     async def on_revoked(self, revoked: set[TopicPartition]) -> None:
-        async with self.lock:  # the batch in flight finishes and commits first
+        async with self.lock:  # the batch in flight finishes first; its state goes out now
+            await self.flush()
             self.pipeline.forget({tp.partition for tp in revoked})
             self.metrics.rebalances.inc()
 
@@ -208,3 +240,31 @@ def _json(value: dict[str, Any]) -> bytes:
 async def _delivered(futures: list[Any]) -> None:
     if futures:
         await asyncio.gather(*futures)
+
+
+class PendingState:
+    """Changed state and processed offsets since the last flush (latest value per key)."""
+
+    def __init__(self) -> None:
+        self.states: dict[tuple[int, str], tuple[int, CustomerState]] = {}
+        self.directory: dict[tuple[int, str], bytes] = {}
+        self.clocks: dict[int, PartitionClock] = {}
+        self.risk: dict[str, CustomerState] = {}
+        self.offsets: dict[TopicPartition, int] = {}
+        self.since = time.monotonic()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.states or self.directory or self.clocks or self.risk or self.offsets)
+
+    def add(self, em: Emissions, offsets: dict[TopicPartition, int]) -> None:
+        for partition, state in em.states:
+            self.states[(partition, state.customer_id)] = (partition, state)
+        for partition, digest, value in em.directory:
+            self.directory[(partition, digest)] = value
+        self.clocks.update(dict(em.clocks))
+        self.risk.update((state.customer_id, state) for state in em.risk)
+        self.offsets.update(offsets)
+
+    def due(self, every_s: float, max_states: int) -> bool:
+        return time.monotonic() - self.since >= every_s or len(self.states) >= max_states

@@ -1,7 +1,8 @@
 """churnwatch's Prometheus metrics, grouped in one object built from an injected registry.
 
 No label carries a customer: label values come from small closed sets (topics, error codes,
-levels, statuses, actions, channels), so series stay bounded whatever the customer base.
+levels, statuses, actions, channels, reason categories), so series stay bounded whatever the
+customer base.
 """
 
 from __future__ import annotations
@@ -93,6 +94,27 @@ class Metrics:
             "churnwatch_internal_events_total",
             "Records read from the internal contact-graph topics, by topic.",
             ["topic"],
+            registry=registry,
+        )
+        # Churn-reason categories (issue #10): the playbook's churn causes, by value tier.
+        self.alerts_by_category = Counter(
+            "churnwatch_alerts_by_category_total",
+            "Alerts emitted, by reason category, value tier and status.",
+            ["category", "tier", "status"],
+            registry=registry,
+        )
+        self.churns_by_category = Counter(
+            "churnwatch_churns_by_category_total",
+            "Customers who churned, by the reason category of their last alert (none: never "
+            "alerted) and value tier.",
+            ["category", "tier"],
+            registry=registry,
+        )
+        self.at_risk_by_category = Gauge(
+            "churnwatch_customers_at_risk_by_category",
+            "Customers this worker holds at medium or above, by the reason category of the alert "
+            "that put them there and value tier.",
+            ["category", "tier"],
             registry=registry,
         )
         self.evaluations = Counter(

@@ -19,12 +19,13 @@ from streams.calendar import Calendar
 from streams.engine import DUPLICATE, Outbox, PartitionClock, PartitionEngine
 from streams.evaluate import ChurnObserved
 from streams.playbook import in_holdout
+from streams.reasons import NO_CATEGORY
 from streams.social import InternalRecord
 from streams.state import CustomerState
 from topics.catalog import CLOCK_TOPICS, INTERNAL_TOPICS
 from topics.inputs import Rejected, decode_event
 from topics.records import ALERT_LEVELS as AT_RISK_LEVELS
-from topics.records import STAGES, VALUE_TIERS, Alert, CareTask, DeadLetter
+from topics.records import REASON_CATEGORIES, STAGES, VALUE_TIERS, Alert, CareTask, DeadLetter
 
 log = logging.getLogger(__name__)
 CAUGHT_LEAD_S = 7 * 86400
@@ -171,6 +172,7 @@ class Pipeline:
         out.directory.extend((partition, d, v) for d, v in engine.take_directory_changes())
         self._count(box.alerts, box.tasks, box.churns, box.evaluations)
         self._count_care(box)
+        self._count_categories(engine, box)
         states = engine.take_dirty()
         out.states.extend((partition, state) for state in states)
         out.risk.extend(engine.states[c] for c in sorted(box.risk_changed))
@@ -242,6 +244,36 @@ class Pipeline:
                 for stage in STAGES:
                     count = at_risk[(level, tier, stage)]
                     self.metrics.at_risk.labels(level, tier, stage).set(count)
+
+    def _count_categories(self, engine: PartitionEngine, box: Outbox) -> None:
+        """Alerts and churns by churn-reason category and value tier (issue #10). A churned
+        customer counts under the category of its last alert, `none` when never alerted."""
+        m = self.metrics
+        fallback = self.policy.reason_category.fallback
+        for alert in box.alerts:
+            category = alert.reason_category or fallback
+            m.alerts_by_category.labels(category, alert.value_tier, alert.status).inc()
+        for churn in box.churns:
+            state = engine.states.get(churn.customer_id)
+            if state is None:
+                continue
+            category = state.alert_category or NO_CATEGORY
+            m.churns_by_category.labels(category, state.value_tier).inc()
+
+    def observe_categories(self) -> None:
+        """Customers at risk by the reason category of the alert that put them there, and
+        tier (a scan of every state, like `observe_population`: at scrape time, never per
+        batch)."""
+        fallback = self.policy.reason_category.fallback
+        at_risk: Counter[tuple[str, str]] = Counter()
+        for state in self.all_states():
+            if state.level == "none" or state.churned_ts is not None:
+                continue
+            at_risk[(state.alert_category or fallback, state.value_tier)] += 1
+        for category in REASON_CATEGORIES:
+            for tier in VALUE_TIERS:
+                count = at_risk[(category, tier)]
+                self.metrics.at_risk_by_category.labels(category, tier).set(count)
 
     def observe_clocks(self) -> None:
         clocks = [e.clock.event_clock for e in self.engines.values() if e.clock.event_clock]

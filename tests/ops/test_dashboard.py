@@ -41,6 +41,11 @@ REQUIRED = {
         "save rate by action: treated vs control",
         "lead time",
     ],
+    "Churn reasons": [
+        "customers at risk by reason category",
+        "customers at risk by reason category and tier",
+        "churned by reason category and tier",
+    ],
 }
 
 
