@@ -43,9 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     _replay(sub)
     _tail(sub)
     _topics(sub)
-    _later(sub, "bench", "measure throughput and latency against the raw ceiling (issue #8)")
-    _later(sub, "evaluate", "detection quality on labelled history (issue #9)")
-    _later(sub, "fit", "learn scorecard weights from labelled history (issue #9)")
+    _bench(sub)
+    from churnwatch.evaluation_cli import add_evaluate, add_fit  # argparse only: --help stays quick
+
+    add_evaluate(sub)
+    add_fit(sub)
     return parser
 
 
@@ -174,6 +176,40 @@ def _run_topics_create(args: argparse.Namespace) -> int:
     from churnwatch.commands import run_topics_create
 
     return run_topics_create(Settings.from_env())
+
+
+def _bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="measure throughput, latency, state size and scaling against the raw ceiling",
+        description="Start an embedded broker and Redis, produce seeded simulator traffic once, "
+        "and measure on this machine: the raw aiokafka + orjson ceiling, a naive Faust table "
+        "agent, the Quix Streams peer (when installed: pip install 'churnwatch[bench]'), "
+        "churnwatch's worker with one and two processes, event-to-alert latency at half the "
+        "maximum rate, and state size per customer. Prints a Markdown table, or one JSON "
+        "object with --json (progress on stderr).",
+    )
+    p.add_argument(
+        "--quick", action="store_true", help="about a tenth of the workload, short phases"
+    )
+    p.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    p.add_argument("--customers", type=int, default=None, help="default 10000 (quick: 1000)")
+    p.add_argument("--events", type=int, default=None, help="default 200000 (quick: 20000)")
+    p.add_argument("--seed", type=int, default=7, help="simulation seed (default 7)")
+    p.add_argument("--no-peer", action="store_true", help="skip the Quix Streams peer")
+    p.add_argument(
+        "--latency-seconds",
+        type=float,
+        default=None,
+        help="length of the latency run (default 30; quick: 9)",
+    )
+    p.set_defaults(run=_run_bench)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from churnwatch.bench import run_bench_command
+
+    return run_bench_command(args)
 
 
 def _later(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, what: str) -> None:

@@ -97,6 +97,11 @@ def run_replay(settings: Settings, file: str, rate: float | None) -> int:
 
     from agents.kafka import producer_config
 
+    try:
+        total = _count_records(Path(file))
+    except OSError as exc:
+        print(f"churnwatch replay: cannot read {file}: {exc.strerror}", file=sys.stderr)
+        return 1
     producer = Producer(producer_config(settings))
     started, sent = time.monotonic(), 0
     try:
@@ -105,14 +110,30 @@ def run_replay(settings: Settings, file: str, rate: float | None) -> int:
             sent += 1
             _pace(started, sent, rate)
             if sent % 5000 == 0:
-                print(f"\rreplayed {sent} records", end="", file=sys.stderr)
+                _progress(sent, total)
     except ValueError as exc:
         producer.flush(30)
         print(f"\nchurnwatch replay: {exc} (after {sent} records)", file=sys.stderr)
         return 1
     producer.flush(60)
-    print(f"\rreplayed {sent} records from {file}", file=sys.stderr)
+    _progress(sent, total)
+    print(f"\nreplayed {sent} records from {file}", file=sys.stderr)
     return 0
+
+
+def _count_records(path: Path) -> int:
+    """Non-blank lines: what a complete replay sends (for the progress bar)."""
+    with path.open("rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def _progress(sent: int, total: int, width: int = 30) -> None:
+    """`[#########.....................]  30% 5,000 of 16,384 records` on stderr."""
+    share = min(1.0, sent / total) if total else 1.0
+    bar = "#" * int(width * share)
+    print(
+        f"\r[{bar:.<{width}}] {share:4.0%} {sent:,} of {total:,} records", end="", file=sys.stderr
+    )
 
 
 def _produce(producer: Any, topic: str, key: bytes, value: bytes) -> None:
