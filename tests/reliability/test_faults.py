@@ -55,6 +55,15 @@ def oracle(history: list[ReplayRecord]) -> Oracle:
     return Oracle(history)
 
 
+@pytest.fixture(autouse=True)
+def empty_store(redis_server: EmbeddedRedis) -> None:
+    """Every test replays the same history, hence the same task ids: the task guard in the
+    shared Redis must not remember the previous test's tasks as already sent."""
+    import redis
+
+    redis.Redis.from_url(redis_server.url).flushdb()
+
+
 @pytest.fixture
 def broker(history: list[ReplayRecord]) -> Iterator[EmbeddedBroker]:
     """A fresh broker holding the whole history before any worker starts."""
