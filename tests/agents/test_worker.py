@@ -15,6 +15,7 @@ from churnwatch.commands import ensure_topics
 from churnwatch.worker_process import WorkerProcess
 from config.policy import Policy
 from config.settings import Settings
+from embedded.process import wait_until
 from embedded.services import EmbeddedBroker, EmbeddedRedis
 from sim.population import SimConfig, simulate
 from streams.calendar import Calendar
@@ -67,6 +68,8 @@ def test_worker_alerts_match_the_oracle_and_catch_every_scripted_churner(
     assert {a["alert_id"] for a in alerts} == {a.alert_id for a in oracle.alerts}
     assert {t["task_id"] for t in tasks} == {t.task_id for t in oracle.tasks}
     _every_churner_caught_and_no_steady_alerted(truths, alerts)
+    # The store is written once a second, after the outputs: give it that second.
+    wait_until(lambda: _store_agrees(redis_server, alerts), timeout=30, what="the Redis store")
     _serving_store_matches(redis_server, alerts)
 
 
@@ -104,6 +107,14 @@ def _serving_store_matches(redis_server: EmbeddedRedis, alerts: list[dict]) -> N
             b"high",
             b"critical",
         )
+
+
+def _store_agrees(redis_server: EmbeddedRedis, alerts: list[dict]) -> bool:
+    try:
+        _serving_store_matches(redis_server, alerts)
+    except AssertionError:
+        return False
+    return True
 
 
 def _churned(client: redis.Redis, customers: set[str]) -> set[str]:
