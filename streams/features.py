@@ -40,8 +40,8 @@ from config.policy import (
 )
 from streams.lifecycle import monthly_spend, tenure_days
 from streams.signal_base import Signal, days, money, plural, ramp
-from streams.state import CALLS_OUT, CHARGE_CENTS, DATA_SESSIONS, HOTLINE, ROAMING, SMS_OUT
-from streams.usage_signals import usage_drop
+from streams.state import HOTLINE, ROAMING
+from streams.usage_signals import plan_value_used, usage_drop
 from streams.view import CustomerView
 
 FeatureFn = Callable[[CustomerView, SignalPolicy], Signal | None]
@@ -56,19 +56,10 @@ def low_engagement(view: CustomerView, p: LowEngagementPolicy) -> Signal | None:
     `window_days` of usage (charges on CDRs) against the package fee for those days. Wider and
     quicker than `spend_below_plan` (half the fee over a month rather than 30% over two): a
     ranking feature, not an alarm."""
-    fee = view.profile.get("plan_fee")
-    history = view.history_days()
-    if not fee or history < p.min_history_days:
+    used = plan_value_used(view, p.window_days, p.min_history_days)
+    if used is None or used[0] >= p.max_share:
         return None
-    n_days = min(p.window_days, history)
-    window = view.window(view.last_day - n_days + 1, view.last_day)
-    worth = window[CHARGE_CENTS] / 100.0
-    if not worth and (window[CALLS_OUT] or window[SMS_OUT] or window[DATA_SESSIONS]):
-        return None  # usage without a single charge: the feed does not price usage
-    paid = float(fee) * n_days / 30.0
-    share = worth / paid
-    if share >= p.max_share:
-        return None
+    share, worth, paid, n_days = used
     return Signal(
         "low_engagement",
         ramp(share, p.max_share, p.full_share),

@@ -187,22 +187,32 @@ def network_quality(view: CustomerView, p: NetworkPolicy) -> Signal | None:
     )
 
 
-def spend_below_plan(view: CustomerView, p: SpendBelowPlanPolicy) -> Signal | None:
-    """What the customer's usage is worth (charges on CDRs) against the package fee paid for
-    the same days: paying for nothing invites a cheaper rival."""
+def plan_value_used(
+    view: CustomerView, window_days: int, min_history_days: int
+) -> tuple[float, float, float, int] | None:
+    """(share, worth, paid, days): what the last `window_days` of usage is worth (charges on
+    CDRs) against the package fee for those days; None without a fee, enough history, or
+    priced usage."""
     fee = view.profile.get("plan_fee")
     history = view.history_days()
-    if not fee or history < p.min_history_days:
+    if not fee or history < min_history_days:
         return None
-    n_days = min(p.window_days, history)
+    n_days = min(window_days, history)
     window = view.window(view.last_day - n_days + 1, view.last_day)
     worth = window[CHARGE_CENTS] / 100.0
     if not worth and (window[CALLS_OUT] or window[SMS_OUT] or window[DATA_SESSIONS]):
         return None  # usage without a single charge: the feed does not price usage
     paid = float(fee) * n_days / 30.0
-    share = worth / paid
-    if share >= p.max_share:
+    return worth / paid, worth, paid, n_days
+
+
+def spend_below_plan(view: CustomerView, p: SpendBelowPlanPolicy) -> Signal | None:
+    """What the customer's usage is worth (charges on CDRs) against the package fee paid for
+    the same days: paying for nothing invites a cheaper rival."""
+    used = plan_value_used(view, p.window_days, p.min_history_days)
+    if used is None or used[0] >= p.max_share:
         return None
+    share, worth, paid, n_days = used
     return Signal(
         "spend_below_plan",
         ramp(share, p.max_share, p.full_share),
