@@ -111,21 +111,26 @@ class Pipeline:
         touched: set[int] = set()
         now = self.wall_clock()
         for message in messages:
-            if message.topic in INTERNAL_TOPICS:
-                self.metrics.internal_events.labels(message.topic).inc()
-            else:
-                self.metrics.events.labels(message.topic).inc()
             self._one(message, now, out)
             touched.add(message.partition)
-            stamped = message.timestamp / 1000.0
-            if out.oldest_timestamp is None or stamped < out.oldest_timestamp:
-                out.oldest_timestamp = stamped
+        if messages:
+            out.oldest_timestamp = min(m.timestamp for m in messages) / 1000.0
+        self._count_read(messages)
         for partition in sorted(touched):
             engine = self.engine(partition)
             engine.advance({t for t in CLOCK_TOPICS if idle.get((t, partition), False)})
             self._drain(partition, engine, out)
         self.metrics.batch.observe(time.perf_counter() - started)
         return out
+
+    def _count_read(self, messages: Sequence[RawMessage]) -> None:
+        """Events read, by topic: once a batch, not once an event (a labelled counter costs
+        more than a small event's whole validation)."""
+        for topic, count in Counter(m.topic for m in messages).items():
+            metric = (
+                self.metrics.internal_events if topic in INTERNAL_TOPICS else self.metrics.events
+            )
+            metric.labels(topic).inc(count)
 
     def _one(self, message: RawMessage, now: float, out: Emissions) -> None:
         try:

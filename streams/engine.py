@@ -149,10 +149,11 @@ class PartitionEngine:
     # --- input -------------------------------------------------------------------------
     def handle(self, event: InputEvent) -> Rejected | str | None:
         """Apply one valid event. Returns a rejection, `DUPLICATE`, or None when applied."""
-        rejected = self._misrouted(event) or self._too_late(event)
+        state = self.states.get(event.customer_id)
+        # Only a customer's first event needs the hash: a state here was routed right.
+        rejected = (self._misrouted(event) if state is None else None) or self._too_late(event)
         if rejected is not None:
             return rejected
-        state = self.states.get(event.customer_id)
         if state is None:
             state = self.states[event.customer_id] = CustomerState(event.customer_id)
         if event.topic != OUTCOMES:
@@ -178,13 +179,17 @@ class PartitionEngine:
         return None
 
     def _apply_usage(self, state: CustomerState, event: InputEvent, day: int) -> None:
-        before = usage_of(state.days.get(day))
-        competitor_before = competitor_contacts(state, day, self._competitor_days)
+        bucket = state.days.get(day)
+        before = usage_of(bucket)
+        competitor_before = bucket[COMPETITOR] if bucket is not None else 0
         apply_event(state, event, self.cal, self.book, self._top_contacts)
-        if competitor_before == 0 and competitor_contacts(state, day, self._competitor_days):
+        bucket = state.days[day]
+        added = bucket[COMPETITOR] - competitor_before
+        # Summing the window only when this event was a competitor contact: most are not.
+        if added and competitor_contacts(state, day, self._competitor_days) == added:
             # The first competitor contact in the window: a campaign shows up here first.
             self.outbox.competitor_onsets.append(str(state.profile.get("region", "")))
-        self.clock.population.count(day, before, usage_of(state.days[day]))
+        self.clock.population.count(day, before, usage_of(bucket))
         self.clock_dirty = True
 
     def _crm_follow_up(self, state: CustomerState, event: InputEvent) -> None:

@@ -18,14 +18,16 @@ TRACKED = (VOICE_OUT_S, SMS_OUT, DATA_KB)
 ACTIVE = len(TRACKED)
 
 Usage = tuple[int, ...]  # the tracked counters of one customer-day, then 1 if active else 0
+_NO_USAGE: Usage = (0,) * (ACTIVE + 1)
 
 
 def usage_of(bucket: Sequence[int] | None) -> Usage:
     """The tracked part of one customer's day bucket (all zero for a day without one)."""
     if bucket is None:
-        return (0,) * (ACTIVE + 1)
+        return _NO_USAGE
     active = bool(bucket[CALLS_OUT] or bucket[SMS_OUT] or bucket[DATA_SESSIONS])
-    return (*(bucket[c] for c in TRACKED), int(active))
+    # Spelled out rather than looped over TRACKED: this runs twice for every CDR.
+    return (bucket[VOICE_OUT_S], bucket[SMS_OUT], bucket[DATA_KB], int(active))
 
 
 @dataclass(slots=True)
@@ -39,9 +41,11 @@ class Population:
         """One customer's day went from `before` to `after` (an event was applied)."""
         if before == after:
             return
-        totals = self.days.setdefault(day, [0] * (ACTIVE + 1))
-        for i, (old, new) in enumerate(zip(before, after, strict=True)):
-            totals[i] += new - old
+        totals = self.days.get(day)
+        if totals is None:
+            totals = self.days[day] = [0] * (ACTIVE + 1)
+        for i in range(ACTIVE + 1):
+            totals[i] += after[i] - before[i]
         self._sums.clear()
 
     def prune(self, keep_from: int) -> None:
