@@ -238,13 +238,13 @@ class PartitionEngine:
         """Move the event-time clock given which input topics have no unread data, then run
         every evaluation that became due."""
         clock = self._event_clock(idle)
-        if clock is None or (
-            self.clock.event_clock is not None and clock <= self.clock.event_clock
-        ):
-            return
-        self.clock.event_clock = clock
-        self.clock_dirty = True
-        self._run_due(clock - self._delay_s)
+        if clock is not None and (self.clock.event_clock is None or clock > self.clock.event_clock):
+            self.clock.event_clock = clock
+            self.clock_dirty = True
+        # Even when the clock stood still: an urgent event the clock already reached (its
+        # second had begun when it arrived) is due now, not when the next second starts.
+        if self.clock.event_clock is not None:
+            self._run_due(self.clock.event_clock - self._delay_s)
 
     def _event_clock(self, idle: Collection[str]) -> int | None:
         seen = self.clock.topic_max

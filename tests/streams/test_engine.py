@@ -26,7 +26,7 @@ from tests.streams.scenarios import (
     value_of,
 )
 from tests.support.story import Story, at, merged
-from topics.catalog import CDR, OUTCOMES
+from topics.catalog import CDR, CLOCK_TOPICS, OUTCOMES
 from topics.inputs import OUT_OF_RANGE, TOO_LATE
 from topics.partitioning import partition_for
 
@@ -487,3 +487,17 @@ def test_the_usage_and_fact_horizons_cover_every_window_the_policy_asks_for():
     assert fact_horizon_days(Policy()) == 35 + 3 * 31 + 1  # a recent invoice and 3 before
     slow = policy_from_dict({"signals": {"bill_shock": {"window_days": 60}}})
     assert fact_horizon_days(slow) == 60 + 3 * 31 + 1
+
+
+def test_an_urgent_event_in_a_second_the_clock_has_reached_is_evaluated_without_waiting():
+    # Live, the clock often stands at the current second when a port-out request of that same
+    # second arrives: it is due now, not when the next second's first event moves the clock.
+    policy = policy_from_dict({"ingest": {"evaluation_delay_minutes": 0}})
+    engine = PartitionEngine(None, None, policy, UTC)
+    story = Story("C000001").steady(0, 30).call(31, hour=9).crm(31, "port_out_request", hour=9)
+    for _, _, record in story.records():
+        engine.handle(decoded(record))
+        engine.advance(CLOCK_TOPICS)  # every topic read to its end: the clock is the latest
+    alerts = engine.take_outbox().alerts
+    assert alerts[-1].level == "critical"
+    assert alerts[-1].ts == value_ts(story, "port_out_request") == engine.clock.event_clock
