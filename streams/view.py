@@ -24,8 +24,13 @@ class CustomerView:
     cal: Calendar
     profile: dict[str, Any] = field(default_factory=dict)
     population: Population | None = None
-    # Every counter summed per window asked for: a dozen signals read the same few windows.
-    _sums: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+    # A dozen signals read the same few windows, each for one or two counters: the day buckets
+    # of each window and each (counter, window) sum are worked out once per view.
+    _buckets: dict[tuple[int, int], list[list[int]]] = field(default_factory=dict)
+    _totals: dict[tuple[int, int, int], int] = field(default_factory=dict)
+    # The facts up to `as_of` by kind, each in time order: built at the first `facts` call
+    # (a dozen signals each ask for one or two kinds of the same few dozen facts).
+    _by_kind: dict[str, list[Fact]] | None = None
 
     @classmethod
     def of(
@@ -39,17 +44,28 @@ class CustomerView:
         return cls(state, as_of, last_day, cal, state.profile_as_of(as_of), population)
 
     def total(self, counter: int, first: int, last: int) -> int:
-        return self.window(first, last)[counter]
+        """One usage counter summed over days `first`..`last`."""
+        key = (counter, first, last)
+        found = self._totals.get(key)
+        if found is None:
+            found = self._totals[key] = sum([b[counter] for b in self._days(first, last)])
+        return found
 
     def window(self, first: int, last: int) -> list[int]:
         """Every usage counter summed over days `first`..`last`."""
-        sums = self._sums.get((first, last))
-        if sums is None:
+        buckets = self._days(first, last)
+        return [sum(column) for column in zip(*buckets, strict=True)] or [0] * N_COUNTERS
+
+    def _days(self, first: int, last: int) -> list[list[int]]:
+        found = self._buckets.get((first, last))
+        if found is None:
             days = self.state.days
-            buckets = [days[d] for d in range(first, last + 1) if d in days]
-            sums = [sum(column) for column in zip(*buckets, strict=True)] or [0] * N_COUNTERS
-            self._sums[(first, last)] = sums
-        return sums
+            if last - first + 1 > len(days):  # a long window over a short history
+                found = [b for d, b in days.items() if first <= d <= last]
+            else:
+                found = [b for d in range(first, last + 1) if (b := days.get(d)) is not None]
+            self._buckets[(first, last)] = found
+        return found
 
     def recent_total(self, counter: int, n_days: int) -> int:
         return self.total(counter, self.last_day - n_days + 1, self.last_day)
@@ -81,11 +97,8 @@ class CustomerView:
 
     def active_days(self, first: int, last: int) -> int:
         """How many of days `first`..`last` had outgoing voice, SMS or data."""
-        days = self.state.days
         return sum(
-            1
-            for d in range(first, last + 1)
-            if (b := days.get(d)) is not None and (b[CALLS_OUT] or b[SMS_OUT] or b[DATA_SESSIONS])
+            1 for b in self._days(first, last) if b[CALLS_OUT] or b[SMS_OUT] or b[DATA_SESSIONS]
         )
 
     def idle_streak(self) -> int:
@@ -100,8 +113,27 @@ class CustomerView:
         return streak
 
     def facts(self, kinds: frozenset[str], within_days: float) -> list[Fact]:
+        """Facts of these kinds from `within_days` before `as_of` up to it, in the state's
+        order (time, then kind)."""
         start = self.as_of - int(within_days * DAY_S)
-        return self.state.facts_between(start, self.as_of, kinds)
+        by_kind = self._by_kind if self._by_kind is not None else self._index_facts()
+        found = [f for kind in kinds for f in by_kind.get(kind, ()) if f[0] >= start]
+        if len(kinds) > 1:
+            found.sort(key=_time_and_kind)  # stable: equal facts keep their arrival order
+        return found
+
+    def _index_facts(self) -> dict[str, list[Fact]]:
+        by_kind: dict[str, list[Fact]] = {}
+        for fact in self.state.facts:
+            if fact[0] > self.as_of:
+                break  # facts are in time order
+            by_kind.setdefault(fact[1], []).append(fact)
+        self._by_kind = by_kind
+        return by_kind
 
     def date(self, ts: int) -> str:
         return self.cal.to_date(self.cal.day(ts)).isoformat()
+
+
+def _time_and_kind(fact: Fact) -> tuple[int, str]:
+    return fact[0], fact[1]
