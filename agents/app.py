@@ -68,8 +68,9 @@ def create_app(
         ttl_s=int((policy.contact.task_expiry_days + 7) * 86_400),
     )
     ingest = Ingest(
-        client, settings.app_id, settings.session_timeout_s, pipeline, store, sink, metrics, guard
-    )
+        client, settings.app_id, settings.session_timeout_s, pipeline, store, sink, metrics, guard,
+        flush_every_s=settings.commit_interval_s,
+    )  # fmt: skip
     api = RiskApi(redis_client(settings.redis_url, timeout_s=1.0), settings.redis_prefix)
     churn = ChurnApp(app, settings, policy, metrics, pipeline, ingest, api)
     app.service(_service_for(ingest))

@@ -32,9 +32,9 @@ from topics.catalog import ALERTS, CLOCK_TOPICS, DEADLETTER, INPUT_TOPICS, INTER
 log = logging.getLogger(__name__)
 BATCH_MAX = 5000
 POLL_MS = 100
-# State goes to the changelog at most this often (or sooner when this many customers wait):
-# a customer active in ten batches a second is written once, not ten times. Outputs do not
-# wait: they go out with every batch.
+# State goes to the changelog every `Settings.commit_interval_s` (or sooner when this many
+# customers wait): a customer active in ten batches a second is written once, not ten times.
+# Outputs do not wait: they go out with every batch.
 FLUSH_EVERY_S = 1.0
 FLUSH_MAX_STATES = 50_000
 
@@ -50,12 +50,14 @@ class Ingest:
         sink: RedisRiskSink,
         metrics: Metrics,
         guard: TaskGuard,
+        flush_every_s: float = FLUSH_EVERY_S,
     ) -> None:
         self.client_config, self.group_id = client_config, group_id
         self.session_timeout_ms = int(session_timeout_s * 1000)
         self.pipeline, self.store, self.sink, self.metrics = pipeline, store, sink, metrics
         self.guard = guard
         self.pending = PendingState()
+        self.flush_every_s = flush_every_s
         self.lock = asyncio.Lock()  # one batch or one rebalance step at a time
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
@@ -119,7 +121,7 @@ class Ingest:
             emissions = self.pipeline.process(messages, idle)
             await self.publish(emissions)
             self.pending.add(emissions, {tp: rs[-1].offset + 1 for tp, rs in batches.items()})
-            if self.pending.due(FLUSH_EVERY_S, FLUSH_MAX_STATES):
+            if self.pending.due(self.flush_every_s, FLUSH_MAX_STATES):
                 await self.flush()
             self.pipeline.observe_clocks()
             await self.observe_lag()

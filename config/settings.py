@@ -46,6 +46,11 @@ class Settings:
     # Short by default: the embedded broker holds group joins for about half the session timeout.
     session_timeout_s: float = 10.0  # CHURNWATCH_SESSION_TIMEOUT_S
     data_dir: str = "/tmp/churnwatch"  # CHURNWATCH_DATA_DIR, worker scratch files
+    # How often changed customer state goes to the changelog, the serving store is updated and
+    # input offsets are committed. Alerts and tasks never wait for it: they go out with every
+    # batch. Longer: fewer state writes for customers active in many batches, a staler serving
+    # store and more input to re-read after a crash (Quix Streams' commit interval is 5 s).
+    commit_interval_s: float = 1.0  # CHURNWATCH_COMMIT_INTERVAL_S
 
     @property
     def tz(self) -> ZoneInfo:
@@ -77,6 +82,7 @@ class Settings:
             redis_prefix=env.get("CHURNWATCH_REDIS_PREFIX", cls.redis_prefix),
             session_timeout_s=_float(env, "CHURNWATCH_SESSION_TIMEOUT_S", cls.session_timeout_s),
             data_dir=env.get("CHURNWATCH_DATA_DIR", cls.data_dir),
+            commit_interval_s=_float(env, "CHURNWATCH_COMMIT_INTERVAL_S", cls.commit_interval_s),
         )
         settings.validate()
         return settings
@@ -96,6 +102,7 @@ class Settings:
         _in_range("CHURNWATCH_WEB_PORT", self.web_port, 1, 65535)
         _in_range("CHURNWATCH_PARTITIONS", self.partitions, 1, 10_000)
         _in_range("CHURNWATCH_SESSION_TIMEOUT_S", self.session_timeout_s, 1, 3600)
+        _in_range("CHURNWATCH_COMMIT_INTERVAL_S", self.commit_interval_s, 0.05, 60)
         if not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError(
                 "CHURNWATCH_REDIS_URL: must start with redis://, rediss:// or unix://"

@@ -24,6 +24,7 @@ FULL_ENV = {
     "CHURNWATCH_REDIS_PREFIX": "cw:",
     "CHURNWATCH_SESSION_TIMEOUT_S": "30.5",
     "CHURNWATCH_DATA_DIR": "/var/lib/churnwatch",
+    "CHURNWATCH_COMMIT_INTERVAL_S": "2.5",
 }
 
 
@@ -67,6 +68,7 @@ def test_every_variable_is_read():
     assert settings.redis_prefix == "cw:"
     assert settings.session_timeout_s == 30.5
     assert settings.data_dir == "/var/lib/churnwatch"
+    assert settings.commit_interval_s == 2.5
 
 
 def test_every_field_is_reachable_from_the_environment():
