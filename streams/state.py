@@ -8,12 +8,14 @@ history up to that moment, whatever order the events arrived in.
 
 from __future__ import annotations
 
+import threading
 from bisect import insort
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from typing import Any
 
 import orjson
+import zstandard
 
 # Daily usage counters, one slot each in a day's bucket.
 VOICE_OUT_S = 0
@@ -148,11 +150,24 @@ class CustomerState:
 
     # --- serialisation -----------------------------------------------------------------
     def to_bytes(self) -> bytes:
+        """The changelog value: the JSON document, zstd-compressed (two months of day buckets
+        are mostly digits and zeros: a 4 KB document becomes about 1.6 KB)."""
+        return _codec().compress(self.to_json())
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> CustomerState:
+        """Reads what `to_bytes` wrote, and the uncompressed JSON written before it did."""
+        if raw.startswith(_ZSTD_MAGIC):
+            raw = _codec().decompress(raw)
+        return cls.from_json(raw)
+
+    def to_json(self) -> bytes:
         return orjson.dumps(
             {
                 "c": self.customer_id,
                 "f": self.first_day,
-                "d": [[day, *_trim(b)] for day, b in sorted(self.days.items())],
+                # Full width, untrimmed: trailing zeros cost nothing once compressed.
+                "d": [[day, *bucket] for day, bucket in sorted(self.days.items())],
                 "x": self.facts,
                 "p": self.profile,
                 "s": self.seen,
@@ -184,7 +199,7 @@ class CustomerState:
         )
 
     @classmethod
-    def from_bytes(cls, raw: bytes) -> CustomerState:
+    def from_json(cls, raw: bytes) -> CustomerState:
         obj = orjson.loads(raw)
         state = cls(obj["c"], first_day=obj["f"])
         state.days = {row[0]: _pad(row[1:]) for row in obj["d"]}
@@ -234,11 +249,24 @@ def apply_profile_fact(profile: dict[str, Any], kind: str, payload: Any, ts: int
             set_at[name] = ts
 
 
-def _trim(bucket: list[int]) -> list[int]:
-    end = len(bucket)
-    while end and not bucket[end - 1]:
-        end -= 1
-    return bucket[:end]
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # every zstd frame starts so; JSON starts with "{"
+_local = threading.local()
+
+
+class _Codec:
+    """One compressor and decompressor per thread (zstandard's are not thread-safe)."""
+
+    def __init__(self) -> None:
+        # Level 1: the fastest; level 3 saves under 1% on these documents.
+        self.compress = zstandard.ZstdCompressor(level=1).compress
+        self.decompress = zstandard.ZstdDecompressor().decompress
+
+
+def _codec() -> _Codec:
+    codec: _Codec | None = getattr(_local, "codec", None)
+    if codec is None:
+        codec = _local.codec = _Codec()
+    return codec
 
 
 def _pad(values: list[int]) -> list[int]:

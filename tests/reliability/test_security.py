@@ -93,7 +93,7 @@ def test_phone_numbers_never_reach_alerts_tasks_or_state() -> None:
         assert not PHONE.search(orjson.dumps(task.to_wire()))
     for engine in runner.engines.values():
         for state in engine.states.values():
-            assert not PHONE.search(state.to_bytes()), state.customer_id
+            assert not PHONE.search(state.to_json()), state.customer_id
 
 
 @pytest.mark.integration

@@ -73,6 +73,27 @@ def test_a_round_trip_is_byte_stable():
     assert CustomerState.from_bytes(raw).to_bytes() == raw
 
 
+def test_the_changelog_value_is_the_json_document_compressed():
+    state = _full_state()
+    raw = state.to_bytes()
+    assert not raw.startswith(b"{") and len(raw) < len(state.to_json())
+    assert CustomerState.from_bytes(raw) == state
+
+
+def test_a_value_written_before_compression_still_reads():
+    state = _full_state()
+    legacy = orjson.loads(state.to_json())
+    legacy["d"] = [_without_trailing_zeros(row) for row in legacy["d"]]  # as they were written
+    restored = CustomerState.from_bytes(orjson.dumps(legacy))
+    assert restored == state
+
+
+def _without_trailing_zeros(row: list[int]) -> list[int]:
+    while len(row) > 1 and row[-1] == 0:
+        row = row[:-1]
+    return row
+
+
 def test_restored_buckets_are_full_width_and_writable():
     restored = CustomerState.from_bytes(_full_state().to_bytes())
     assert all(len(b) == N_COUNTERS for b in restored.days.values())
@@ -223,7 +244,7 @@ def fields(profile: dict) -> dict:
 
 
 def test_a_record_written_before_contacts_were_kept_still_loads():
-    raw = orjson.loads(_full_state().to_bytes())
+    raw = orjson.loads(_full_state().to_json())
     del raw["k"]
     restored = CustomerState.from_bytes(orjson.dumps(raw, option=orjson.OPT_NON_STR_KEYS))
     assert restored.contacts == {}
