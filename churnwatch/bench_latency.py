@@ -5,7 +5,7 @@ would make the worker sweep every day in between), a worker with `evaluation_del
 0 reads the simulator's traffic re-stamped with the wall clock as it is produced, so the
 event-time clock follows the wall clock as in production. After a warm-up, probes are mixed
 in: a `port_out_request` CRM event for a customer not alerted before (urgent: evaluated as soon
-as the partition's clock passes it; port-out alone scores critical). A probe's latency is the
+as the partition's clock reaches it; port-out alone scores critical). A probe's latency is the
 wall time from just before it is handed to the producer to the moment its alert is consumed
 from `churn.alerts` here — producer batching, broker, worker batch, publish and consumer fetch
 included. The worker's own `churnwatch_event_latency_seconds` histogram (broker timestamp to
@@ -15,7 +15,6 @@ outputs published) is reported beside it.
 from __future__ import annotations
 
 import contextlib
-import math
 import tempfile
 import threading
 import time
@@ -50,9 +49,6 @@ class LatencyResult:
     probes: int
     samples_ms: list[float]  # probe handed to the producer -> its alert consumed here
     produced_ms: list[float]  # probe handed to the producer -> its alert's CreateTime
-    # Alert consumed, counted from the next whole second after the probe: the engine's clock
-    # has one-second resolution, so with no evaluation delay that is when the probe is due.
-    beyond_clock_ms: list[float]
     worker_hist_ms: tuple[float | None, float | None]  # p50, p99 from the worker's histogram
     note: str | None
 
@@ -100,7 +96,7 @@ def measure_latency(
                 run.drive(duration_s, warmup_s, TAIL_S, probes_per_s)
                 _wait_for_probes(run, alerts, timeout_s=5.0)
                 metrics = worker.metrics_text()
-    samples, produced, beyond = run.latencies_ms(alerts)
+    samples, produced = run.latencies_ms(alerts)
     crossed = run.started_day != run.ended_day
     return LatencyResult(
         offered_per_s=rate,
@@ -109,7 +105,6 @@ def measure_latency(
         probes=len(run.probes),
         samples_ms=samples,
         produced_ms=produced,
-        beyond_clock_ms=beyond,
         worker_hist_ms=(
             histogram_quantile(metrics, HISTOGRAM, 0.5),
             histogram_quantile(metrics, HISTOGRAM, 0.99),
@@ -285,18 +280,16 @@ class _Offered:
             except BufferError:
                 self.producer.poll(0.01)
 
-    def latencies_ms(self, alerts: AlertFollower) -> tuple[list[float], ...]:
+    def latencies_ms(self, alerts: AlertFollower) -> tuple[list[float], list[float]]:
         """Ascending, per probe answered: to its alert consumed; to its alert produced (the
-        record's CreateTime); and to its alert consumed less the wait for the next whole
-        second, when the partition clock first passes the probe's own second."""
-        consumed, produced, beyond = [], [], []
+        record's CreateTime)."""
+        consumed, produced = [], []
         for customer, sent_at in self.probes.items():
             seen = alerts.first_after(customer, sent_at)
             if seen is not None:
                 consumed.append((seen[0] - sent_at) * 1000.0)
                 produced.append((seen[1] - sent_at) * 1000.0)
-                beyond.append((seen[0] - math.floor(sent_at + 1.0)) * 1000.0)
-        return sorted(consumed), sorted(produced), sorted(beyond)
+        return sorted(consumed), sorted(produced)
 
 
 def _first_seen(traffic: Sequence[_Encoded]) -> list[tuple[str, int]]:
