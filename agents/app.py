@@ -13,8 +13,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from agents.api import RiskApi, authorised
 from agents.changelog import ChangelogStore
+from agents.changelog_writer import ChangelogWriter
 from agents.ingest import Ingest
-from agents.kafka import aiokafka_config, faust_broker_urls, faust_credentials
+from agents.kafka import aiokafka_config, confluent_config, faust_broker_urls, faust_credentials
 from agents.metrics import Metrics
 from agents.pipeline import Pipeline
 from agents.redis_sink import RedisRiskSink, redis_client
@@ -67,9 +68,10 @@ def create_app(
         metrics,
         ttl_s=int((policy.contact.task_expiry_days + 7) * 86_400),
     )
+    writer = ChangelogWriter(store.topic, confluent_config(settings))
     ingest = Ingest(
         client, settings.app_id, settings.session_timeout_s, pipeline, store, sink, metrics, guard,
-        flush_every_s=settings.commit_interval_s,
+        writer, flush_every_s=settings.commit_interval_s,
     )  # fmt: skip
     api = RiskApi(redis_client(settings.redis_url, timeout_s=1.0), settings.redis_prefix)
     churn = ChurnApp(app, settings, policy, metrics, pipeline, ingest, api)

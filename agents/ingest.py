@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 
 from agents.changelog import ChangelogStore, clock_key, directory_key
+from agents.changelog_writer import ChangelogWriter
 from agents.metrics import Metrics
 from agents.pipeline import Emissions, Pipeline
 from agents.redis_sink import RedisRiskSink
@@ -50,12 +51,13 @@ class Ingest:
         sink: RedisRiskSink,
         metrics: Metrics,
         guard: TaskGuard,
+        writer: ChangelogWriter,
         flush_every_s: float = FLUSH_EVERY_S,
     ) -> None:
         self.client_config, self.group_id = client_config, group_id
         self.session_timeout_ms = int(session_timeout_s * 1000)
         self.pipeline, self.store, self.sink, self.metrics = pipeline, store, sink, metrics
-        self.guard = guard
+        self.guard, self.writer = guard, writer
         self.pending = PendingState()
         self.flush_every_s = flush_every_s
         self.lock = asyncio.Lock()  # one batch or one rebalance step at a time
@@ -96,6 +98,7 @@ class Ingest:
                 await self.consumer.stop()
             if self.producer is not None:
                 await self.producer.stop()
+        await asyncio.to_thread(self.writer.close)
         await self.sink.close()
 
     async def run(self) -> None:
@@ -189,25 +192,15 @@ class Ingest:
         self.metrics.last_event.set(now)
 
     async def publish_state(self, pending: PendingState) -> None:
-        producer = self.producer
-        assert producer is not None
-        topic = self.store.topic
-        states = [
-            await producer.send(topic, s.to_bytes(), key=s.customer_id.encode(), partition=p)
-            for p, s in pending.states.values()
-        ]
-        states += [
-            await producer.send(topic, value, key=directory_key(digest), partition=p)
-            for (p, digest), value in pending.directory.items()
-        ]
-        await _delivered(states)
+        await self.writer.write(
+            [(p, s.customer_id.encode(), s.to_bytes()) for p, s in pending.states.values()]
+            + [(p, directory_key(d), value) for (p, d), value in pending.directory.items()]
+        )
         # Clocks last and alone, so each partition's final record batch holds one record:
         # the embedded broker's high watermark is then exact for any reader that trusts it.
-        clocks = [
-            await producer.send(topic, c.to_bytes(), key=clock_key(p), partition=p)
-            for p, c in pending.clocks.items()
-        ]
-        await _delivered(clocks)
+        await self.writer.write(
+            [(p, clock_key(p), c.to_bytes()) for p, c in pending.clocks.items()]
+        )
 
     async def on_revoked(self, revoked: set[TopicPartition]) -> None:
         async with self.lock:  # the batch in flight finishes first; its state goes out now
