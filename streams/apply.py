@@ -104,7 +104,8 @@ def apply_event(
         data = event.data
         # The usage pass hands its normalised counterpart on: normalised once, not up to 3 times.
         number = apply_usage(state.bucket(cal.day(event.ts)), event.kind, data, book)
-        count_contact(state, data, book, top_contacts, number)
+        if event.kind != "data":
+            count_contact(state, data, book, top_contacts, number)
     elif topic == BILLING:
         apply_billing(state, event)
     elif topic == CRM:
@@ -115,8 +116,11 @@ def apply_usage(
     bucket: list[int], kind: str, data: Mapping[str, Any], book: NumberBook
 ) -> str | None:
     """Count one CDR into its day's bucket. Returns the normalised counterpart when it was
-    needed here (an outgoing call or SMS), for `count_contact`; None otherwise."""
-    outgoing = data.get("direction") == "out"
+    needed here (an outgoing call or SMS), for `count_contact`; None otherwise.
+
+    A data session has no other party: the contract ignores a `direction` or `counterpart`
+    it carries (unvalidated, so they are never read)."""
+    outgoing = kind != "data" and data.get("direction") == "out"
     if kind == "voice":
         _apply_call(bucket, data, outgoing)
     elif kind == "sms":

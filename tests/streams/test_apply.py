@@ -63,7 +63,8 @@ def reference_apply(
     data = event.data
     if event.topic == CDR:
         bucket = state.bucket(cal.day(event.ts))
-        outgoing = data.get("direction") == "out"
+        # One change from the code this replaced: a data session's counterpart is ignored.
+        outgoing = event.kind != "data" and data.get("direction") == "out"
         if event.kind == "voice":
             seconds = int(data["duration_s"])
             if outgoing:
@@ -81,7 +82,7 @@ def reference_apply(
         else:
             bucket[DATA_KB] += int(data["bytes"]) // 1024
             bucket[DATA_SESSIONS] += 1
-        counterpart = data.get("counterpart")
+        counterpart = data.get("counterpart") if event.kind != "data" else None
         if outgoing and counterpart:
             if reference_normalise(counterpart).startswith(book.competitors):
                 bucket[COMPETITOR] += 1
@@ -219,3 +220,16 @@ def test_outgoing_calls_to_service_numbers_count_and_are_nobodys_friends() -> No
     assert (bucket[COMPETITOR], bucket[HOTLINE], bucket[CALLS_OUT]) == (1, 1, 4)
     assert bucket[CHARGE_CENTS] == 200
     assert state.contacts == {reference_digest("13800138000"): 2}
+
+
+@pytest.mark.parametrize("counterpart", [5, ["10010"], True, "10010", "+8613800000001"])
+def test_a_data_session_has_no_other_party(counterpart: Any) -> None:
+    # The contract ignores a counterpart on a data record; it is not validated, so it is never
+    # read — whatever its type, nothing but the data counters moves.
+    state = CustomerState("C000001")
+    data = {"kind": "data", "bytes": 4096, "direction": "out", "counterpart": counterpart}
+    event = InputEvent(CDR, "C000001", "e", 1_772_352_000, "data", data)
+    apply_event(state, event, Calendar(), NumberBook(("10010",)))
+    (bucket,) = state.days.values()
+    assert (bucket[DATA_KB], bucket[DATA_SESSIONS], bucket[COMPETITOR]) == (4, 1, 0)
+    assert state.contacts == {}
