@@ -36,7 +36,7 @@ POLL_MS = 100
 # State goes to the changelog every `Settings.commit_interval_s` (or sooner when this many
 # customers wait): a customer active in ten batches a second is written once, not ten times.
 # Outputs do not wait: they go out with every batch.
-FLUSH_EVERY_S = 1.0
+FLUSH_EVERY_S = 5.0  # Settings.commit_interval_s's default
 FLUSH_MAX_STATES = 50_000
 
 

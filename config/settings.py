@@ -50,7 +50,7 @@ class Settings:
     # input offsets are committed. Alerts and tasks never wait for it: they go out with every
     # batch. Longer: fewer state writes for customers active in many batches, a staler serving
     # store and more input to re-read after a crash (Quix Streams' commit interval is 5 s).
-    commit_interval_s: float = 1.0  # CHURNWATCH_COMMIT_INTERVAL_S
+    commit_interval_s: float = 5.0  # CHURNWATCH_COMMIT_INTERVAL_S
 
     @property
     def tz(self) -> ZoneInfo:

@@ -99,7 +99,7 @@ def test_store_converges_after_a_redis_outage_and_the_api_serves_it(history) -> 
             total = len(first) + len(later)
             wait_for_metric(worker, "churnwatch_events_total", lambda n: n >= total, 120)
             wait_for_metric(worker, "churnwatch_redis_failures_total", lambda n: n >= 1, 30)
-            # The store is written once a second: wait for the write that finds Redis gone.
+            # The store is written every commit interval: wait for the write that finds Redis gone.
             wait_until(
                 lambda: get(f"{worker.url}/readyz")[1]["redis"] == "degraded",
                 timeout=30,

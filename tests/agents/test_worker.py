@@ -68,7 +68,7 @@ def test_worker_alerts_match_the_oracle_and_catch_every_scripted_churner(
     assert {a["alert_id"] for a in alerts} == {a.alert_id for a in oracle.alerts}
     assert {t["task_id"] for t in tasks} == {t.task_id for t in oracle.tasks}
     _every_churner_caught_and_no_steady_alerted(truths, alerts)
-    # The store is written once a second, after the outputs: give it that second.
+    # The store is written every commit interval, after the outputs: give it that time.
     wait_until(lambda: _store_agrees(redis_server, alerts), timeout=30, what="the Redis store")
     _serving_store_matches(redis_server, alerts)
 
