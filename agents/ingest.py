@@ -4,9 +4,11 @@ Faust's per-event stream machinery costs ~200 us an event (measured here: a no-o
 out near 7.5k events/s), so the worker reads with a batched aiokafka consumer instead, and keeps
 Faust for what it does well around it: the web server, timers and the process lifecycle.
 
-One batch at a time, in order: decode and apply (the pipeline), publish outputs, then state,
-then commit the batch's offsets — so a crash anywhere replays the batch, which re-emits the
-same ids and double-counts nothing (re-delivered events are deduped by `event_id`).
+One batch at a time: decode and apply (the pipeline), then publish its outputs. Every commit
+interval (or as soon as the input goes quiet), in order: the state of every customer changed
+since the last time, the serving store, then the offsets of every batch that state covers — so
+a crash anywhere replays the batches since the last commit, which re-emit the same ids and
+double-count nothing (re-delivered events are deduped by `event_id`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from agents.metrics import Metrics
 from agents.pipeline import Emissions, Pipeline
 from agents.redis_sink import RedisRiskSink
 from agents.task_guard import TaskGuard
+from config.settings import Settings
 from streams.engine import PartitionClock
 from streams.state import CustomerState
 from topics.catalog import ALERTS, CLOCK_TOPICS, DEADLETTER, INPUT_TOPICS, INTERNAL_TOPICS, TASKS
@@ -36,7 +39,7 @@ POLL_MS = 100
 # State goes to the changelog every `Settings.commit_interval_s` (or sooner when this many
 # customers wait): a customer active in ten batches a second is written once, not ten times.
 # Outputs do not wait: they go out with every batch.
-FLUSH_EVERY_S = 5.0  # Settings.commit_interval_s's default
+FLUSH_EVERY_S = Settings.commit_interval_s
 FLUSH_MAX_STATES = 50_000
 
 
@@ -65,6 +68,7 @@ class Ingest:
         self.producer: AIOKafkaProducer | None = None
         self.recovering = False
         self.stopping = False
+        self.failed: Exception | None = None  # a flush failed where it could not be raised
 
     @property
     def assigned(self) -> bool:
@@ -92,7 +96,8 @@ class Ingest:
     async def stop(self) -> None:
         self.stopping = True
         async with self.lock:
-            if self.consumer is not None and self.producer is not None:
+            # After a failed revocation flush the pending state holds partitions we lost.
+            if self.consumer is not None and self.producer is not None and self.failed is None:
                 await self.flush()
             if self.consumer is not None:
                 await self.consumer.stop()
@@ -103,6 +108,9 @@ class Ingest:
 
     async def run(self) -> None:
         while not self.stopping:
+            if self.failed is not None:
+                # Crash the worker: a restart replays from the last commit, consistently.
+                raise self.failed
             await self.step()
 
     async def step(self) -> None:
@@ -133,9 +141,11 @@ class Ingest:
         """State, then clocks, then the serving store, then the offsets of every batch they
         cover: a crash before the commit replays those batches, whose outputs are already out
         and come again with the same ids."""
-        pending, self.pending = self.pending, PendingState()
+        pending = self.pending
         if pending.empty:
             return
+        # Kept until committed (callers hold the lock: no batch adds to it meanwhile), so a
+        # failed write is retried whole, never skipped by a later commit.
         await self.publish_state(pending)
         await self.sink.write(list(pending.risk.values()))
         consumer = self.consumer
@@ -143,6 +153,7 @@ class Ingest:
         started = time.perf_counter()
         await consumer.commit(pending.offsets)
         self.metrics.commit_latency.observe(time.perf_counter() - started)
+        self.pending = PendingState()
 
     async def observe_lag(self) -> None:
         consumer = self.consumer
@@ -172,7 +183,7 @@ class Ingest:
         return idle
 
     async def publish(self, em: Emissions) -> None:
-        """Outputs first, state second, clocks last, each awaited: see the module docstring."""
+        """A batch's outputs, awaited: on the broker before any state that records them."""
         producer = self.producer
         assert producer is not None
         now = time.time()
@@ -204,9 +215,17 @@ class Ingest:
 
     async def on_revoked(self, revoked: set[TopicPartition]) -> None:
         async with self.lock:  # the batch in flight finishes first; its state goes out now
-            await self.flush()
-            self.pipeline.forget({tp.partition for tp in revoked})
-            self.metrics.rebalances.inc()
+            try:
+                await self.flush()
+            except Exception as exc:
+                # aiokafka only logs a listener's error and carries on with the rebalance: the
+                # unwritten state of partitions we lose must not be written later (their new
+                # owner has them), so the worker stops and its successor replays.
+                log.exception("state flush failed while partitions were revoked")
+                self.failed = exc
+            finally:
+                self.pipeline.forget({tp.partition for tp in revoked})
+                self.metrics.rebalances.inc()
 
     async def on_assigned(self, assigned: set[TopicPartition]) -> None:
         fresh = {tp.partition for tp in assigned} - set(self.pipeline.engines)
