@@ -9,13 +9,12 @@ batches in C. Outputs (alerts, tasks, dead letters) stay on aiokafka: few, and a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 Record = tuple[int, bytes, bytes]  # partition, key, value
-QUEUE_MAX = 500_000  # above FLUSH_MAX_STATES: a flush never waits for room in the local queue
 
 
 class ChangelogError(RuntimeError):
@@ -23,33 +22,42 @@ class ChangelogError(RuntimeError):
 
 
 class ChangelogWriter:
+    """One write at a time (the ingest lock), each acknowledged whole before it returns: a
+    later write can never overtake an earlier one's records, and a failed write leaves
+    nothing behind to arrive later (its records time out with it, the rest are purged)."""
+
     def __init__(self, topic: str, config: dict[str, Any], timeout_s: float = 60.0) -> None:
         self.topic = topic
         self.timeout_s = timeout_s
         self._producer = Producer(
-            {**config, "acks": "all", "linger.ms": 5, "queue.buffering.max.messages": QUEUE_MAX}
+            {**config, "acks": "all", "linger.ms": 5, "message.timeout.ms": int(timeout_s * 1000)}
         )
 
-    async def write(self, records: Iterable[Record]) -> None:
-        """Every record acknowledged by the broker, or ChangelogError."""
+    async def write(self, records: Sequence[Record]) -> None:
+        """Every record acknowledged by the broker, or ChangelogError. Produced and awaited
+        on a thread: a full local queue or a slow broker never blocks the event loop."""
+        if records:
+            await asyncio.to_thread(self._write, records)
+
+    def _write(self, records: Sequence[Record]) -> None:
         failures: list[str] = []
 
         def report(err: KafkaError | None, msg: Message) -> None:
             if err is not None:
                 failures.append(err.str())
 
-        count = 0
-        for partition, key, value in records:
-            self._produce(partition, key, value, report)
-            count += 1
-        if not count:
-            return
-        # flush() blocks until every delivery report is in: off the event loop.
-        left = await asyncio.to_thread(self._producer.flush, self.timeout_s)
+        try:
+            for partition, key, value in records:
+                self._produce(partition, key, value, report)
+        except KafkaException as exc:  # refused on the spot (e.g. no such partition)
+            self._producer.purge()
+            raise ChangelogError(f"state record refused: {exc}") from exc
+        left = self._producer.flush(self.timeout_s)
         if left or failures:
+            self._producer.purge()
             raise ChangelogError(
-                f"{left} of {count} state records undelivered after {self.timeout_s:g} s, "
-                f"{len(failures)} refused{': ' + failures[0] if failures else ''}"
+                f"{left} of {len(records)} state records undelivered after {self.timeout_s:g} s,"
+                f" {len(failures)} refused{': ' + failures[0] if failures else ''}"
             )
 
     def _produce(self, partition: int, key: bytes, value: bytes, report: Any) -> None:
