@@ -150,8 +150,7 @@ class PartitionEngine:
     def handle(self, event: InputEvent) -> Rejected | str | None:
         """Apply one valid event. Returns a rejection, `DUPLICATE`, or None when applied."""
         state = self.states.get(event.customer_id)
-        # Only a customer's first event needs the hash: a state here was routed right.
-        rejected = (self._misrouted(event) if state is None else None) or self._too_late(event)
+        rejected = self._refused(event, state)
         if rejected is not None:
             return rejected
         if state is None:
@@ -200,6 +199,14 @@ class PartitionEngine:
             digest = phone_digest(msisdn)
             self.outbox.internal.append(directory_record(digest, state.customer_id, event.ts))
 
+    def _refused(self, event: InputEvent, state: CustomerState | None) -> Rejected | None:
+        # Only a customer's first event needs the hash: a state here was routed right.
+        if state is None:
+            misrouted = self._misrouted(event)
+            if misrouted is not None:
+                return misrouted
+        return self._too_late(event)
+
     def _misrouted(self, event: InputEvent) -> Rejected | None:
         if self.partition is None or self.partitions is None:
             return None
@@ -228,23 +235,27 @@ class PartitionEngine:
 
     def _schedule(self, state: CustomerState, ts: int) -> None:
         watermark = self.watermark
-        # An urgent event that arrives after the clock passed it is evaluated at the clock.
-        when = ts if watermark is None or ts > watermark else watermark
-        state.due.append(when)
-        heapq.heappush(self._dues, (when, state.customer_id))
+        if watermark is None or ts > watermark:
+            state.due.append(ts)
+            heapq.heappush(self._dues, (ts, state.customer_id))
+            return
+        # The clock has reached it already (live, its second has often begun): evaluated now,
+        # at the clock, right after the event — not when some later event moves the clock,
+        # which would make the moment depend on how the input was batched.
+        self._evaluate(state, watermark, self.cal.day(watermark) - 1)
 
     # --- the clock ---------------------------------------------------------------------
     def advance(self, idle: Collection[str]) -> None:
         """Move the event-time clock given which input topics have no unread data, then run
         every evaluation that became due."""
         clock = self._event_clock(idle)
-        if clock is not None and (self.clock.event_clock is None or clock > self.clock.event_clock):
-            self.clock.event_clock = clock
-            self.clock_dirty = True
-        # Even when the clock stood still: an urgent event the clock already reached (its
-        # second had begun when it arrived) is due now, not when the next second starts.
-        if self.clock.event_clock is not None:
-            self._run_due(self.clock.event_clock - self._delay_s)
+        if clock is None or (
+            self.clock.event_clock is not None and clock <= self.clock.event_clock
+        ):
+            return
+        self.clock.event_clock = clock
+        self.clock_dirty = True
+        self._run_due(clock - self._delay_s)
 
     def _event_clock(self, idle: Collection[str]) -> int | None:
         seen = self.clock.topic_max
