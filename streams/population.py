@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from streams.state import CALLS_OUT, DATA_KB, DATA_SESSIONS, SMS_OUT, VOICE_OUT_S
+from streams.state import CALLS_OUT, DATA_KB, DATA_SESSIONS, N_COUNTERS, SMS_OUT, VOICE_OUT_S
 
 # The usage counters the population follows (those usage_drop compares), then active customers.
-TRACKED = (VOICE_OUT_S, SMS_OUT, DATA_KB)
+TRACKED = (VOICE_OUT_S, SMS_OUT, DATA_KB)  # usage_of spells these out: change both together
 ACTIVE = len(TRACKED)
 
 Usage = tuple[int, ...]  # the tracked counters of one customer-day, then 1 if active else 0
@@ -28,6 +28,9 @@ def usage_of(bucket: Sequence[int] | None) -> Usage:
     active = bool(bucket[CALLS_OUT] or bucket[SMS_OUT] or bucket[DATA_SESSIONS])
     # Spelled out rather than looped over TRACKED: this runs twice for every CDR.
     return (bucket[VOICE_OUT_S], bucket[SMS_OUT], bucket[DATA_KB], int(active))
+
+
+assert usage_of(list(range(N_COUNTERS)))[:ACTIVE] == TRACKED, "usage_of must follow TRACKED"
 
 
 @dataclass(slots=True)
