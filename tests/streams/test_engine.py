@@ -501,3 +501,28 @@ def test_an_urgent_event_in_a_second_the_clock_has_reached_is_evaluated_without_
     alerts = engine.take_outbox().alerts
     assert alerts[-1].level == "critical"
     assert alerts[-1].ts == value_ts(story, "port_out_request") == engine.clock.event_clock
+
+
+def test_urgent_events_of_one_second_give_the_same_alerts_however_the_input_is_batched():
+    # The evaluation delay (60 min by default) is what makes this hold: with none, an urgent
+    # event is evaluated as soon as the clock reaches its second, before any later event of
+    # that same second (the latency bench's trade).
+    policy = Policy()
+    story = (
+        Story("C000001")
+        .steady(0, 33)
+        .call(31, hour=9)
+        .crm(31, "port_out_request", hour=9)
+        .crm(31, "complaint", hour=9, category="network", severity=2)
+    )
+    events = [decoded(record) for record in merged(story)]  # in time order
+
+    def alerts(batch: int) -> list[tuple[str, int, float]]:
+        engine = PartitionEngine(None, None, policy, UTC)
+        for start in range(0, len(events), batch):
+            for event in events[start : start + batch]:
+                engine.handle(event)
+            engine.advance(CLOCK_TOPICS)
+        return [(a.alert_id, a.ts, a.score) for a in engine.take_outbox().alerts]
+
+    assert alerts(1) == alerts(len(events)) == alerts(7)
