@@ -61,11 +61,27 @@ class UsageDropPolicy:
 class ZeroActivityPolicy:
     min_days: int = field(default=5, metadata=_rng(1, 60))
     full_strength_days: int = field(default=10, metadata=_rng(1, 90))
+    # A customer who uses the line every day and goes two whole days without a single call,
+    # SMS or data session — longer than any quiet spell of their own in the four weeks before —
+    # has switched the phone off or moved the SIM: silence is told from habit, not from a
+    # fixed count (a customer who is often quiet for days still needs `min_days`). Waiting for
+    # five days gives away three of the one or two weeks left to win back a silent leaver.
+    unusual_min_days: int = field(default=2, metadata=_rng(1, 60))
+    baseline_days: int = field(default=28, metadata=_rng(7, 56))  # the customer's own habit
+    # A silence the whole partition shares — its active customers a day down to under
+    # `population_min_share` of the baseline's: a CDR feed outage, a network failure — is
+    # nobody's own, and no customer is silent for it (usage_drop is measured against the
+    # population likewise). Below `population_min_active` active customers a day the population
+    # is too small to tell.
+    population_min_active: int = field(default=50, metadata=_rng(1, 10_000_000))
+    population_min_share: float = field(default=0.5, metadata=_rng(0, 1))
 
 
 @dataclass(frozen=True)
 class CompetitorPolicy:
-    window_days: int = field(default=14, metadata=_rng(1, 60))
+    # A month, like a cancel inquiry's: a customer who asked a rival about porting two weeks
+    # ago and has not left is still shopping (a port-out takes its time), not reassured.
+    window_days: int = field(default=30, metadata=_rng(1, 60))
     full_strength_contacts: int = field(default=3, metadata=_rng(1, 100))
     numbers: tuple[str, ...] = ("10010", "10000", "10099")
 
@@ -275,17 +291,30 @@ def _default_weights() -> dict[str, float]:
     # -3 (medium needs 3 points, high 3.85, critical 5.2):
     # - 6 and more: a signal that alone, just firing, reaches medium — port-out alone is
     #   critical; one competitor call, most calls forwarded, one complaint reach medium;
-    # - 5: a cancel inquiry alone is high; a ~60% usage drop or usage worth under a quarter of
-    #   the fee reach medium;
+    #   a week of usage halved, and a silence longer than the customer's habit, too (7: with
+    #   a modest switching cost, up to half a point, as well);
+    # - 5: a cancel inquiry alone is high; usage worth under a quarter of the fee reaches
+    #   medium;
     # - 4 and less: supporting signals, medium only when strong or together with another —
-    #   8 idle days, two weeks to a contract end, a 12.5% dropped-call rate, four contacts
-    #   gone, a bill at 3x, two months overdue, a halved plan fee.
+    #   three weeks to a contract end, a 12.5% dropped-call rate, four contacts gone, a bill at
+    #   3x, two months overdue, a halved plan fee.
+    # The early signals (a fade, a silence, a rival's hotline, a contract running out) reach
+    # medium where they start, not days later: the care desk needs two weeks to win a customer
+    # back, and waiting for a 60% weekly fade or five idle days left it about one (issue #9).
     return {
-        "usage_drop": 5.0,
-        "zero_activity": 4.0,
-        "competitor_contact": 6.0,
+        # Medium at the 50% weekly drop `usage_drop` fires at (was 60%): a steady customer's
+        # week seldom falls by half, a fading one's falls further every week after.
+        "usage_drop": 7.0,
+        # Medium at the silence's onset (two unusual days, or `min_days` for anyone); a line
+        # silent for a week is critical — the SIM is in a drawer.
+        "zero_activity": 7.0,
+        # One call to a rival's porting or service line is an active step out: high on its
+        # own, still medium behind the switching costs (at most 2 points, about 1 in practice).
+        "competitor_contact": 8.0,
         "call_forwarding": 6.0,
-        "contract_expiring": 3.6,
+        # Medium three weeks before the end (was two): a renewal offer needs the time to be
+        # weighed against the rival's before the customer is free to go.
+        "contract_expiring": 4.0,
         "complaint": 6.0,
         "cancel_inquiry": 5.0,
         "port_out_request": 7.0,
@@ -893,6 +922,7 @@ def _check_range(f: dataclasses.Field[Any], value: Any, path: str) -> None:
 # to the second, so they must come in that order (the spend share falls as the signal rises).
 _RAMPS = (
     ("zero_activity", "min_days", "full_strength_days"),
+    ("zero_activity", "unusual_min_days", "min_days"),
     ("call_forwarding", "min_share", "full_share"),
     ("spend_below_plan", "full_share", "max_share"),
     ("spend_below_plan", "min_history_days", "window_days"),

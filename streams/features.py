@@ -8,7 +8,8 @@ or rising bills, international usage.
 
 **Early warnings** — the window figures behind the retention signals, read before those signals'
 thresholds: usage declining over two weeks before it is a drop, a silence longer than any the
-customer usually has before it is five days long.
+customer usually has (which `zero_activity` now also weighs by default; kept here as a
+feature `fit` can weigh on its own).
 
 Each is computed from a `CustomerView` as a signal like any other (strength in [0, 1], observed
 value, one human sentence), so that `fit` can weigh it and an alert can explain it. They are
@@ -193,7 +194,8 @@ def _as_drop(p: UsageDeclinePolicy, drop: UsageDropPolicy) -> UsageDropPolicy:
 
 def unusual_silence(view: CustomerView, p: UnusualSilencePolicy) -> Signal | None:
     """No outgoing activity for longer than any quiet spell of the customer's own in the
-    `baseline_days` before — from `min_days` (2) on, before `zero_activity` says it (5)."""
+    `baseline_days` before, from `min_days` (2) on (`zero_activity`'s unusual-silence rule as a
+    feature of its own, for `fit`)."""
     streak = view.idle_streak()
     if streak < p.min_days:
         return None

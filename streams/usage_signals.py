@@ -111,16 +111,56 @@ def _change(drop: float) -> str:
 
 
 def zero_activity(view: CustomerView, p: ZeroActivityPolicy) -> Signal | None:
-    """Consecutive days without any outgoing voice, SMS or data (roaming usage counts)."""
+    """Consecutive days without any outgoing voice, SMS or data (roaming usage counts): from
+    `min_days` on for anyone, from `unusual_min_days` on when the customer was never quiet that
+    long in the `baseline_days` before the silence began — unless the partition's population
+    fell quiet too (a CDR feed outage, a network failure: nobody's silence of their own)."""
     streak = view.idle_streak()
-    if streak < p.min_days:
+    if streak < min(p.min_days, p.unusual_min_days) or _shared_silence(view, streak, p):
+        return None
+    usual = _longest_quiet_spell(view, streak, p.baseline_days)
+    unusual = usual is not None and streak > usual
+    onset = min(p.min_days, p.unusual_min_days) if unusual else p.min_days
+    if streak < onset:
         return None
     return Signal(
         "zero_activity",
-        ramp(streak, p.min_days, p.full_strength_days),
+        ramp(streak, onset, p.full_strength_days),
         streak,
         f"no outgoing calls, SMS or data for {streak} days",
     )
+
+
+def _shared_silence(view: CustomerView, streak: int, p: ZeroActivityPolicy) -> bool:
+    """Whether the partition's active customers a day, over the silent days, fell under
+    `population_min_share` of the `baseline_days` before them. Below `population_min_active`
+    active customers a day the population is too small to tell, and the silence is the
+    customer's."""
+    if view.population is None:
+        return False
+    first_silent = view.last_day - streak + 1
+    # Active customers a day (the same for every counter) before and during the silence.
+    _, before = view.population.per_active(
+        VOICE_OUT_S, first_silent - p.baseline_days, first_silent - 1
+    )
+    if before < p.population_min_active:
+        return False
+    _, during = view.population.per_active(VOICE_OUT_S, first_silent, view.last_day)
+    return during < before * p.population_min_share
+
+
+def _longest_quiet_spell(view: CustomerView, streak: int, baseline_days: int) -> int | None:
+    """The longest run of idle days in the `baseline_days` before the current silence began;
+    None when the history does not reach back that far (no habit to compare with)."""
+    last_active = view.last_day - streak
+    first = last_active - baseline_days + 1
+    if not view.known_since(first):
+        return None
+    longest = run = 0
+    for day in range(first, last_active + 1):
+        run = 0 if view.active_day(day) else run + 1
+        longest = max(longest, run)
+    return longest
 
 
 def competitor_contact(view: CustomerView, p: CompetitorPolicy) -> Signal | None:

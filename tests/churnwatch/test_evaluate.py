@@ -47,7 +47,7 @@ def write_labels(path: Path, churn_days: dict[str, int | None]) -> None:
 def hand_checked(tmp_path: Path) -> tuple[Path, Path]:
     """Ten customers, steady every day up to day 44 unless said otherwise:
     C1 asks to port out on day 44 (critical: score 1/(1+e^-4) = 0.982), churns on day 50;
-    C2 calls a competitor on day 40 (medium: exactly 0.5), churns on day 55;
+    C2 calls a competitor on day 40 (high: 1/(1+e^-1) = 0.731), churns on day 55;
     C3 calls a competitor on day 40 too, and stays;
     C4 churns on day 70, after the 14-day horizon: a negative;
     C5-C8 stay; C10 churns on day 52 without a signal (scored like C4-C8: 0.047);
@@ -74,15 +74,19 @@ def test_the_hand_checked_case_gives_the_figures_worked_out_by_hand(tmp_path: Pa
     figures = result.summary()
     assert list(figures) == list(SUMMARY_KEYS)
     assert (figures["customers"], figures["positives"], result.gone) == (9, 3, 1)
-    # 18 positive-negative pairs: C1 beats all 6 negatives; C2 beats 5 and ties C3 (0.5);
+    # 18 positive-negative pairs: C1 beats all 6 negatives; C2 beats 5 and ties C3 (0.731);
     # C10 ties the 5 quiet negatives (2.5) and loses to C3: (6 + 5.5 + 2.5) / 18.
     assert figures["auc"] == pytest.approx(14 / 18, abs=1e-4)
     # The top 10% of 9 customers is 0.9 of C1 (a positive): rate 1 against 3/9.
     assert figures["lift_top_decile"] == pytest.approx(3.0)
-    # medium or above: C1, C2, C3; high and critical: C1 alone.
-    assert figures["precision"] == pytest.approx({"medium": 0.6667, "high": 1.0, "critical": 1.0})
-    third = 0.3333
-    assert figures["recall"] == pytest.approx({"medium": 0.6667, "high": third, "critical": third})
+    # medium or above and high or above: C1, C2, C3; critical: C1 alone.
+    two_thirds, third = 0.6667, 0.3333
+    assert figures["precision"] == pytest.approx(
+        {"medium": two_thirds, "high": two_thirds, "critical": 1.0}
+    )
+    assert figures["recall"] == pytest.approx(
+        {"medium": two_thirds, "high": two_thirds, "critical": third}
+    )
     # Raised alerts: C1 (day 44), C2 and C3 (day 41, the day close after the call), C9 (day 25):
     # 4 over 9 customers x 45 days + C9's 30.5 days.
     assert result.alerts == 4

@@ -149,7 +149,7 @@ def test_a_failed_merge_leaves_the_callers_overrides_alone():
     with pytest.raises(PolicyError):
         policy_from_dict(overrides)
     assert overrides == {"score": {"weights": {"usage_drop": 1.0}}, "levels": {"high": 0.2}}
-    assert Policy().score.weights["usage_drop"] == 5.0
+    assert Policy().score.weights["usage_drop"] == 7.0
 
 
 def test_an_unreadable_or_invalid_file_is_a_policy_error(tmp_path):
@@ -210,6 +210,7 @@ def test_every_signal_has_a_policy_section_and_a_weight():
     ("section", "values", "message"),
     [
         ("zero_activity", {"min_days": 12}, "min_days <= full_strength_days"),
+        ("zero_activity", {"unusual_min_days": 6}, "unusual_min_days <= min_days"),
         ("call_forwarding", {"full_share": 0.4}, "min_share <= full_share"),
         ("spend_below_plan", {"full_share": 0.5}, "full_share <= max_share"),
         ("spend_below_plan", {"min_history_days": 70}, "min_history_days <= window_days"),

@@ -201,13 +201,13 @@ def test_port_out_completed_yields_churn_with_lead_time_from_the_first_alert():
     story = (
         Story("C000001")
         .steady(0, 60)
-        .call(40, 3, to="10010", hour=15)  # medium from day 41
+        .call(40, 3, to="10010", hour=15)  # high from day 41
         .crm(50, "port_out_request")  # escalated to critical
         .crm(58, "port_out_completed")
     )
     result = run_offline(merged(story, clock_keeper("C000001", END)), Policy(), UTC)
     statuses = [(a.status, a.level) for a in result.alerts]
-    assert statuses[:2] == [("raised", "medium"), ("escalated", "critical")]
+    assert statuses[:2] == [("raised", "high"), ("escalated", "critical")]
     (churn,) = result.churns
     assert churn.ts == value_ts(story, "port_out_completed")
     assert churn.lead_s == churn.ts - result.alerts[0].ts  # from the first, not the latest

@@ -57,12 +57,8 @@ def _view(story: Story, day: int = EVAL_DAY) -> CustomerView:
 
 
 def _competitor_calls(story: Story) -> Story:
-    """Three calls to competitors' hotlines on day 45: the same warning for everyone."""
-    return (
-        story.call(45, 3, to="10010", hour=14)
-        .call(45, 2, to="10000", hour=15)
-        .call(45, 4, to="10099", hour=16)
-    )
+    """Two calls to competitors' hotlines on day 45: the same warning for everyone."""
+    return story.call(45, 3, to="10010", hour=14).call(45, 2, to="10000", hour=15)
 
 
 def _loyal() -> Story:
@@ -401,7 +397,7 @@ def test_explained_signals_are_folded_before_protection_joins():
     shield = protective_reasons(_view(_customer(account_manager="AM-1")), P)
     reasons = score_signals([silence, fade], Policy().score, shield).reasons
     assert [(r.signal, round(r.contribution, 3)) for r in reasons] == [
-        ("zero_activity", 4.5),
+        ("zero_activity", 6.3),
         ("account_manager", -0.3),
     ]
 

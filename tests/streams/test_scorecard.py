@@ -10,6 +10,7 @@ from config.policy import LevelPolicy, ScorePolicy
 from streams.features import FEATURE_IDS
 from streams.scorecard import level_of, score_signals
 from streams.signals import SIGNAL_IDS, Signal
+from topics.records import Reason
 
 POLICY = ScorePolicy()
 
@@ -37,7 +38,7 @@ def test_contributions_are_weight_times_strength_and_sum_with_intercept_to_the_l
     scored = score_signals(signals, POLICY)
     contributions = {r.signal: r.contribution for r in scored.reasons}
     assert contributions == pytest.approx(
-        {"usage_drop": 3.0, "competitor_contact": 3.0, "contract_expiring": 3.6 * 0.8}
+        {"usage_drop": 4.2, "competitor_contact": 4.0, "contract_expiring": 4.0 * 0.8}
     )
     total = POLICY.intercept + sum(contributions.values())
     assert _logit(scored.score) == pytest.approx(total)
@@ -45,24 +46,24 @@ def test_contributions_are_weight_times_strength_and_sum_with_intercept_to_the_l
 
 def test_reasons_are_ordered_by_contribution_highest_first():
     signals = [
-        _signal("contract_expiring", 0.5),  # 1.8
+        _signal("usage_drop", 0.5),  # 3.5
         _signal("port_out_request", 1.0),  # 7.0
-        _signal("competitor_contact", 0.5),  # 3.0
-        _signal("usage_drop", 0.6),  # 3.0: a tie, broken by the signal id
+        _signal("contract_expiring", 1.0),  # 4.0
+        _signal("competitor_contact", 0.5),  # 4.0: a tie, broken by the signal id
     ]
     reasons = score_signals(signals, POLICY).reasons
     assert [r.signal for r in reasons] == [
         "port_out_request",
         "competitor_contact",
-        "usage_drop",
         "contract_expiring",
+        "usage_drop",
     ]
 
 
 def test_silence_takes_over_the_usage_drop_it_explains_with_the_larger_weight():
-    signals = [_signal("zero_activity", 0.5), _signal("usage_drop", 0.9)]  # 2.0 and 4.5
+    signals = [_signal("zero_activity", 0.5), _signal("usage_drop", 0.9)]  # 3.5 and 6.3
     (reason,) = score_signals(signals, POLICY).reasons
-    assert (reason.signal, reason.contribution) == ("zero_activity", pytest.approx(4.5))
+    assert (reason.signal, reason.contribution) == ("zero_activity", pytest.approx(6.3))
 
 
 def test_reasons_carry_the_signal_value_and_detail():
@@ -70,7 +71,7 @@ def test_reasons_carry_the_signal_value_and_detail():
     assert (reason.value, reason.detail) == (6, "idle 6 days")
     assert reason.to_wire() == {
         "signal": "zero_activity",
-        "contribution": 2.4,
+        "contribution": 4.2,
         "value": 6,
         "detail": "idle 6 days",
     }
@@ -111,13 +112,25 @@ def test_policy_examples_for_the_new_signals():
     assert level(_signal("bill_shock", 0.5), _signal("network_quality", 0.5)) == "medium"
 
 
-def test_policy_examples_port_out_alone_is_critical_one_competitor_call_is_medium():
+def test_policy_examples_port_out_alone_is_critical_one_competitor_call_is_high():
     levels = LevelPolicy()
     assert level_of(score_signals([_signal("port_out_request", 1.0)], POLICY).score, levels) == (
         "critical"
     )
     one_call = score_signals([_signal("competitor_contact", 0.5)], POLICY).score
-    assert level_of(one_call, levels) == "medium"
+    assert level_of(one_call, levels) == "high"
+    # Behind the switching costs a customer has in practice (about a point), still medium.
+    shield = (Reason("tenure", -0.9, 6.0, "customer for 6 years"),)
+    shielded = score_signals([_signal("competitor_contact", 0.5)], POLICY, shield).score
+    assert level_of(shielded, levels) == "medium"
+
+
+def test_policy_examples_the_early_signals_reach_medium_where_they_start():
+    levels = LevelPolicy()
+    for signal in ("usage_drop", "zero_activity", "competitor_contact"):
+        assert level_of(score_signals([_signal(signal, 0.5)], POLICY).score, levels) != "none"
+    three_weeks_left = _signal("contract_expiring", 0.5 + 0.5 * 24 / 45)  # 21 of 45 days left
+    assert level_of(score_signals([three_weeks_left], POLICY).score, levels) == "medium"
 
 
 @pytest.mark.parametrize(

@@ -89,28 +89,72 @@ def test_zero_activity_takes_over_usage_drop_silence_explains_it():
     view = day_close(state_of(story), EVAL_DAY)
     assert [s.id for s in all_signals(view, P)] == ["usage_drop", "zero_activity"]
     reasons = score_signals(all_signals(view, P), Policy().score).reasons
-    assert [(r.signal, r.contribution) for r in reasons] == [("zero_activity", 5.0)]
+    assert [(r.signal, r.contribution) for r in reasons] == [("zero_activity", 7.0)]
 
 
 def test_usage_drop_still_fires_when_the_idle_days_are_too_few_for_silence():
-    story = Life("C000001").usage(0, 27, minutes=10, mb=100).usage(28, 31, minutes=1, mb=1)
-    view = day_close(state_of(story), EVAL_DAY)  # idle 32..34: three days, not silence yet
+    # Quiet spells of three days are this customer's habit: idle 32..34 is no silence yet.
+    story = (
+        Life("C000001")
+        .usage(0, 7, minutes=10, mb=100)
+        .usage(11, 27, minutes=10, mb=100)  # quiet 8..10
+        .usage(28, 31, minutes=1, mb=1)
+    )
+    view = day_close(state_of(story), EVAL_DAY)
     assert [s.id for s in all_signals(view, P)] == ["usage_drop"]
 
 
 # --- zero_activity ----------------------------------------------------------------------------
 
 
-def test_zero_activity_fires_after_five_idle_days():
-    story = Life("C000001").usage(0, 29, minutes=10, mb=100)  # idle 30..34
+def test_zero_activity_fires_after_five_idle_days_for_a_customer_often_quiet_that_long():
+    story = (
+        Life("C000001").usage(0, 9, minutes=10, mb=100).usage(15, 29, minutes=10, mb=100)
+    )  # quiet 10..14 before, idle 30..34 now
     signal = zero_activity(day_close(state_of(story), EVAL_DAY), P.zero_activity)
     assert signal is not None
     assert (signal.id, signal.value, signal.strength) == ("zero_activity", 5, 0.5)
     assert signal.detail == "no outgoing calls, SMS or data for 5 days"
 
 
-def test_zero_activity_quiet_after_four_idle_days():
-    story = Life("C000001").usage(0, 30, minutes=10, mb=100)  # idle 31..34
+def test_five_idle_days_of_a_daily_user_are_a_stronger_silence():
+    story = Life("C000001").usage(0, 29, minutes=10, mb=100)  # idle 30..34
+    signal = zero_activity(day_close(state_of(story), EVAL_DAY), P.zero_activity)
+    assert signal is not None
+    # Unusual from 2 days: 0.5 there, 1.0 at 10 days.
+    assert (signal.value, signal.strength) == (5, pytest.approx(0.6875))
+    assert signal.detail == "no outgoing calls, SMS or data for 5 days"
+
+
+def test_zero_activity_quiet_after_four_idle_days_for_a_customer_often_quiet_that_long():
+    story = (
+        Life("C000001").usage(0, 11, minutes=10, mb=100).usage(16, 30, minutes=10, mb=100)
+    )  # quiet 12..15 in the four weeks before, idle 31..34 now
+    assert zero_activity(day_close(state_of(story), EVAL_DAY), P.zero_activity) is None
+
+
+def test_zero_activity_fires_after_two_idle_days_longer_than_any_quiet_spell_before():
+    story = Life("C000001").usage(0, 32, minutes=10, mb=100)  # daily user, idle 33..34
+    signal = zero_activity(day_close(state_of(story), EVAL_DAY), P.zero_activity)
+    assert signal is not None
+    assert (signal.value, signal.strength) == (2, 0.5)
+    assert signal.detail == "no outgoing calls, SMS or data for 2 days"
+
+
+def test_zero_activity_quiet_after_one_idle_day():
+    story = Life("C000001").usage(0, 33, minutes=10, mb=100)  # idle 34 only
+    assert zero_activity(day_close(state_of(story), EVAL_DAY), P.zero_activity) is None
+
+
+def test_zero_activity_waits_for_min_days_when_the_customer_was_as_quiet_before():
+    story = (
+        Life("C000001").usage(0, 9, minutes=10, mb=100).usage(13, 31, minutes=10, mb=100)
+    )  # quiet 10..12 before, idle 32..34 now: no longer than usual
+    assert zero_activity(day_close(state_of(story), EVAL_DAY), P.zero_activity) is None
+
+
+def test_zero_activity_waits_for_min_days_without_four_weeks_of_history():
+    story = Life("C000001").usage(10, 31, minutes=10, mb=100)  # joined on day 10, idle 32..34
     assert zero_activity(day_close(state_of(story), EVAL_DAY), P.zero_activity) is None
 
 
@@ -137,7 +181,7 @@ def test_competitor_contact_fires_on_a_call_to_a_competitor_hotline():
     signal = competitor_contact(day_close(state_of(story), EVAL_DAY), P.competitor_contact)
     assert signal is not None
     assert (signal.id, signal.value, signal.strength) == ("competitor_contact", 1, 0.5)
-    assert signal.detail == "1 call or SMS to competitors' hotlines in the last 14 days"
+    assert signal.detail == "1 call or SMS to competitors' hotlines in the last 30 days"
 
 
 def test_competitor_numbers_match_with_country_prefix_and_extension():
@@ -151,7 +195,7 @@ def test_competitor_numbers_match_with_country_prefix_and_extension():
     signal = competitor_contact(day_close(state_of(story), EVAL_DAY), P.competitor_contact)
     assert signal is not None
     assert (signal.value, signal.strength) == (3, 1.0)  # full strength at 3 contacts
-    assert signal.detail == "3 calls or SMS to competitors' hotlines in the last 14 days"
+    assert signal.detail == "3 calls or SMS to competitors' hotlines in the last 30 days"
 
 
 def test_no_competitor_contact_for_our_own_hotline_and_ordinary_numbers():
@@ -164,8 +208,8 @@ def test_no_competitor_contact_for_our_own_hotline_and_ordinary_numbers():
     assert competitor_contact(day_close(state_of(story), EVAL_DAY), P.competitor_contact) is None
 
 
-def test_no_competitor_contact_outside_the_14_day_window():
-    story = Story("C000001").steady(0, 34).call(20, 3, to="10010", hour=15)  # 15 days back
+def test_no_competitor_contact_outside_the_30_day_window():
+    story = Story("C000001").steady(0, 34).call(4, 3, to="10010", hour=15)  # 31 days back
     assert competitor_contact(day_close(state_of(story), EVAL_DAY), P.competitor_contact) is None
 
 
@@ -224,6 +268,39 @@ def test_a_growing_population_never_makes_a_customer_look_worse():
 def test_everybody_silent_explains_any_drop():
     view = day_close(state_of(_fading(0.0)), EVAL_DAY, population=_population(200, 0.0))
     assert usage_drop(view, P.usage_drop) is None
+
+
+# --- zero_activity against the population ------------------------------------------------------
+
+
+def _silent_week() -> Life:
+    return Life("C000001").usage(0, 27, minutes=10, mb=100)  # then idle 28..34
+
+
+def _active_population(active: int, recent_share: float) -> Population:
+    """`active` customers active a day over story days 0..27, then `recent_share` of them."""
+    population = _population(active, recent_share)
+    for day in range(28, 35):
+        population.days[BASE_DAY + day][-1] = int(active * recent_share)
+    return population
+
+
+def test_a_silence_the_whole_population_shares_is_nobodys_own():
+    # A CDR feed outage over the last week: everybody is quiet, whatever their habit.
+    view = day_close(state_of(_silent_week()), EVAL_DAY, population=_active_population(200, 0.1))
+    assert zero_activity(view, P.zero_activity) is None
+
+
+def test_a_silence_of_ones_own_in_a_busy_population_fires():
+    view = day_close(state_of(_silent_week()), EVAL_DAY, population=_active_population(200, 0.9))
+    signal = zero_activity(view, P.zero_activity)
+    assert signal is not None and signal.value == 7
+
+
+def test_a_small_population_is_not_trusted_to_explain_a_silence():
+    view = day_close(state_of(_silent_week()), EVAL_DAY, population=_active_population(20, 0.1))
+    signal = zero_activity(view, P.zero_activity)  # 20 active a day: fewer than 50
+    assert signal is not None and signal.value == 7
 
 
 # --- call_forwarding --------------------------------------------------------------------------
