@@ -10,6 +10,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from churnwatch.commands import ensure_topics
 from churnwatch.tail import tail_topic
 from churnwatch.worker_process import WorkerProcess, metric_sum
 from config.settings import Settings
+from sim.model import GroundTruth
 from topics.catalog import ALERTS, TASKS
 
 LEVEL_MARK = {"medium": "!", "high": "!!", "critical": "!!!"}
@@ -41,27 +43,47 @@ def run_demo(args: argparse.Namespace) -> int:
     with demo_services(settings) as (bootstrap, redis_url):
         settings = settings.with_overrides(kafka_bootstrap=bootstrap, redis_url=redis_url)
         ensure_topics(settings)
+        history = _produce_history(args, settings, workdir)
+        # The worker starts on history already in the topics, as on an operator's backfill: read
+        # while it was still being produced at many times real speed, a topic can look caught
+        # up before more of its past arrives (docs/reliability.md), and the run then differs
+        # from the replay it stands for.
         worker = WorkerProcess(bootstrap, redis_url)
         with worker:
             print(f"worker up: metrics at {worker.url}/metrics", flush=True)
-            return _run(args, settings, worker, workdir)
+            return _run(args, settings, worker, history)
 
 
-def _run(args: argparse.Namespace, settings: Settings, worker: WorkerProcess, workdir: Path) -> int:
+@dataclass(frozen=True)
+class History:
+    truths: list[GroundTruth]
+    produced: int
+    truth_path: Path
+
+
+def _produce_history(args: argparse.Namespace, settings: Settings, workdir: Path) -> History:
     from sim.population import SimConfig, simulate, write_truth_csv
     from sim.produce import produce
 
     truths, records = simulate(SimConfig(customers=args.customers, days=args.days, seed=args.seed))
     truth_path = workdir / "truth.csv"
     write_truth_csv(truths, truth_path)
-    feed = Feed(settings, quiet=args.quiet)
-    feed.start()
     started = time.monotonic()
     produced = produce(records, settings.require_bootstrap(), progress=not args.quiet)
     print(f"\nproduced {produced} events in {time.monotonic() - started:.1f} s", flush=True)
-    _wait_caught_up(worker, produced, started + args.duration)
+    return History(truths, produced, truth_path)
+
+
+def _run(
+    args: argparse.Namespace, settings: Settings, worker: WorkerProcess, history: History
+) -> int:
+    feed = Feed(settings, quiet=args.quiet)
+    feed.start()
+    _wait_caught_up(worker, history.produced, time.monotonic() + args.duration)
     feed.stop()
-    print(summary(truths, feed.alerts, feed.tasks, worker.metrics_text(), truth_path))
+    print(
+        summary(history.truths, feed.alerts, feed.tasks, worker.metrics_text(), history.truth_path)
+    )
     return 0
 
 
