@@ -203,7 +203,7 @@ def unusual_silence(view: CustomerView, p: UnusualSilencePolicy) -> Signal | Non
     first = last_active - p.baseline_days + 1
     if not view.known_since(first):
         return None
-    usual = _longest_idle_run(view, first, last_active)
+    usual = view.longest_idle_run(first, last_active)
     if streak <= usual:
         return None
     return Signal(
@@ -213,14 +213,6 @@ def unusual_silence(view: CustomerView, p: UnusualSilencePolicy) -> Signal | Non
         f"no outgoing calls, SMS or data for {days(streak)}, longer than any quiet spell in the "
         f"{p.baseline_days} days before ({days(usual)} at most)",
     )
-
-
-def _longest_idle_run(view: CustomerView, first: int, last: int) -> int:
-    longest = run = 0
-    for day in range(first, last + 1):
-        run = 0 if view.active_day(day) else run + 1
-        longest = max(longest, run)
-    return longest
 
 
 # Every feature, whether its policy section is enabled or not (what `fit` learns from).

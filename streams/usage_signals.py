@@ -156,11 +156,7 @@ def _longest_quiet_spell(view: CustomerView, streak: int, baseline_days: int) ->
     first = last_active - baseline_days + 1
     if not view.known_since(first):
         return None
-    longest = run = 0
-    for day in range(first, last_active + 1):
-        run = 0 if view.active_day(day) else run + 1
-        longest = max(longest, run)
-    return longest
+    return view.longest_idle_run(first, last_active)
 
 
 def competitor_contact(view: CustomerView, p: CompetitorPolicy) -> Signal | None:

@@ -101,6 +101,14 @@ class CustomerView:
             1 for b in self._days(first, last) if b[CALLS_OUT] or b[SMS_OUT] or b[DATA_SESSIONS]
         )
 
+    def longest_idle_run(self, first: int, last: int) -> int:
+        """The longest run of consecutive days in `first`..`last` without outgoing activity."""
+        longest = run = 0
+        for day in range(first, last + 1):
+            run = 0 if self.active_day(day) else run + 1
+            longest = max(longest, run)
+        return longest
+
     def idle_streak(self) -> int:
         """Consecutive days up to `last_day` with no outgoing voice, SMS or data."""
         first = self.state.first_day
