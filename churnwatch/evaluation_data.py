@@ -160,7 +160,7 @@ def customer_states(runner: OfflineRunner) -> Iterator[tuple[CustomerState, Popu
     for partition in sorted(runner.engines):
         engine = runner.engines[partition]
         for state in engine.states.values():
-            yield state, engine.clock.population
+            yield state, engine.population
 
 
 def new_runner(policy: Policy, cal: Calendar, partitions: int) -> OfflineRunner:

@@ -13,8 +13,11 @@ run `evaluation_delay` behind that clock, in event-time order:
 An evaluation as of a moment only uses usage of complete days before it and facts up to it,
 so replaying the same history gives the same alerts, whatever the interleaving of customers.
 
-The clock also keeps the partition's day-by-day population (how much its customers used, how
-many were active) so that usage_drop can tell a holiday dip from a customer leaving.
+The engine also keeps the partition's day-by-day population (how much its customers used, how
+many were active) so that usage_drop can tell a holiday dip from a customer leaving. It is summed
+again from the customer states on recovery rather than persisted: the states are written before
+the clock, so a crash between the two leaves states ahead of the clock, and a replayed event those
+states already hold is a duplicate that would never be counted again.
 
 Partitions talk to each other only through internal records (`Outbox.internal`, see
 `streams.social`): the directory of msisdn digests, a churned customer's news for its top
@@ -68,25 +71,22 @@ DUPLICATE = "duplicate"
 
 @dataclass(slots=True)
 class PartitionClock:
-    """The engine's durable clock: latest event time per input topic, the last closed day, and
-    the partition's day-by-day population (written with every batch that changes usage)."""
+    """The engine's durable clock: latest event time per input topic and the last closed
+    day."""
 
     topic_max: dict[str, int] = field(default_factory=dict)
     event_clock: int | None = None  # min over topics with unread data; never moves back
     closed_day: int | None = None
-    population: Population = field(default_factory=Population)
 
     def to_bytes(self) -> bytes:
-        return orjson.dumps(
-            [self.topic_max, self.event_clock, self.closed_day, self.population.to_wire()]
-        )
+        return orjson.dumps([self.topic_max, self.event_clock, self.closed_day])
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> PartitionClock:
-        topic_max, clock, closed, *rest = orjson.loads(raw)
-        # A clock written before the population was kept starts one afresh.
-        population = Population.from_wire(rest[0]) if rest else Population()
-        return cls(topic_max, clock, closed, population)
+        # Releases before 2026-11-23 wrote the population as a fourth item: ignored, it is
+        # summed from the states instead.
+        topic_max, clock, closed, *_ = orjson.loads(raw)
+        return cls(topic_max, clock, closed)
 
 
 @dataclass(slots=True)
@@ -136,8 +136,14 @@ class PartitionEngine:
         self._lateness_s = int(policy.ingest.allowed_lateness_hours * 3600)
         self._delay_s = int(policy.ingest.evaluation_delay_minutes * 60)
         self._dedupe_days = max(1, int(policy.ingest.dedupe_horizon_hours // 24) + 1)
+        self.population = self._recovered_population()
         self._dues = [(ts, s.customer_id) for s in self.states.values() for ts in s.due]
         heapq.heapify(self._dues)
+
+    def _recovered_population(self) -> Population:
+        closed = self.clock.closed_day
+        keep_from = closed - self._usage_days if closed is not None else -(2**31)
+        return Population.of((s.days for s in self.states.values()), keep_from)
 
     @property
     def watermark(self) -> int | None:
@@ -160,6 +166,8 @@ class PartitionEngine:
             # back to where it was.
             self._advance_topic(event.topic, event.ts)
         day = self.cal.day(event.ts)
+        if self._replayed_past_memory(state, event, day):
+            return DUPLICATE
         if not state.remember(event_key(dedupe_id(event)), day):
             return DUPLICATE
         if state.first_day is None or day < state.first_day:
@@ -177,6 +185,13 @@ class PartitionEngine:
         self.dirty.add(event.customer_id)
         return None
 
+    def _replayed_past_memory(self, state: CustomerState, event: InputEvent, day: int) -> bool:
+        """An input event from before the days whose ids the state remembers. With a clock as
+        new as the state, `_too_late` refused it already; so this is a state recovered ahead of
+        its clock, and the event one of those it holds, re-read from older offsets. (Outcomes
+        are exempt: no clock bounds how late they come.)"""
+        return event.topic != OUTCOMES and state.forgot(day)
+
     def _apply_usage(self, state: CustomerState, event: InputEvent, day: int) -> None:
         bucket = state.days.get(day)
         before = usage_of(bucket)
@@ -188,8 +203,7 @@ class PartitionEngine:
         if added and competitor_contacts(state, day, self._competitor_days) == added:
             # The first competitor contact in the window: a campaign shows up here first.
             self.outbox.competitor_onsets.append(str(state.profile.get("region", "")))
-        self.clock.population.count(day, before, usage_of(bucket))
-        self.clock_dirty = True
+        self.population.count(day, before, usage_of(bucket))
 
     def _crm_follow_up(self, state: CustomerState, event: InputEvent) -> None:
         if event.kind in URGENT_CRM:
@@ -294,7 +308,7 @@ class PartitionEngine:
     def _close_day(self, day: int, midnight: int) -> None:
         keep_days_from = day - self._usage_days
         forget_ids_before = self.cal.day(midnight - self._lateness_s) - self._dedupe_days
-        self.clock.population.prune(keep_days_from)
+        self.population.prune(keep_days_from)
         for state in self.states.values():
             state.prune_days(keep_days_from)
             state.forget_before(forget_ids_before)
@@ -307,8 +321,12 @@ class PartitionEngine:
         # holds a few expired days or ids is pruned again at the next day close.
 
     def _evaluate(self, state: CustomerState, as_of: int, last_day: int) -> None:
+        if state.last_eval_ts is not None and as_of < state.last_eval_ts:
+            # A state recovered ahead of its clock (written, then the worker died before the
+            # clock was) has had this evaluation already: its outputs are out, its effects in it.
+            return
         result: Evaluation = evaluate(
-            state, as_of, last_day, self.policy, self.cal, self.clock.population
+            state, as_of, last_day, self.policy, self.cal, self.population
         )
         out = self.outbox
         out.evaluations += 1

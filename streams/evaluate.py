@@ -61,6 +61,9 @@ def evaluate(
     view = CustomerView.of(state, as_of, last_day, cal, population)
     churn_ts = churned_at(view)
     if churn_ts is not None:
+        # An evaluation too: a state recovered ahead of its clock must not be evaluated again
+        # as of an earlier moment, before its churn (see PartitionEngine._evaluate).
+        state.last_eval_ts = as_of
         return _observe_churn(state, churn_ts)
     state.churned_ts = None  # a returning customer (activation after churn) starts afresh
     signals = all_signals(view, policy.signals)

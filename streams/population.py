@@ -2,13 +2,14 @@
 were active. A nationwide holiday moves everybody at once; comparing a customer's drop with the
 population's over the same days tells a holiday from a customer who is leaving.
 
-Kept with the partition's clock (durable with it) for the usage horizon only: four numbers a
-day, whatever the number of customers.
+Kept by the partition's engine for the usage horizon only: four numbers a day, whatever the
+number of customers. It is never written anywhere: it is a sum of the customers' own day buckets,
+so a recovered engine sums it again from the states it recovered (`Population.of`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from streams.state import CALLS_OUT, DATA_KB, DATA_SESSIONS, N_COUNTERS, SMS_OUT, VOICE_OUT_S
@@ -84,9 +85,15 @@ class Population:
         now, _ = self.per_active(counter, *recent)
         return now / base
 
-    def to_wire(self) -> list[list[int]]:
-        return [[day, *totals] for day, totals in sorted(self.days.items())]
-
     @classmethod
-    def from_wire(cls, rows: list[list[int]]) -> Population:
-        return cls({row[0]: list(row[1:]) for row in rows})
+    def of(
+        cls, customers_days: Iterable[Mapping[int, Sequence[int]]], keep_from: int
+    ) -> Population:
+        """Summed from customers' day buckets, from day `keep_from` on: what counting every
+        event applied to those customers gives."""
+        population = cls()
+        for days in customers_days:
+            for day, bucket in days.items():
+                if day >= keep_from:
+                    population.count(day, _NO_USAGE, usage_of(bucket))
+        return population

@@ -54,6 +54,7 @@ class CustomerState:
     facts: list[Fact] = field(default_factory=list)
     profile: dict[str, Any] = field(default_factory=dict)
     seen: dict[int, list[int]] = field(default_factory=dict)  # day -> event id digests
+    ids_from: int | None = None  # the first day whose ids `seen` still holds
     level: str = "none"
     score: float = 0.0
     stage: str = "maturity"
@@ -104,6 +105,12 @@ class CustomerState:
     def forget_before(self, day: int) -> None:
         for old in [d for d in self.seen if d < day]:
             del self.seen[old]
+        if self.ids_from is None or day > self.ids_from:
+            self.ids_from = day
+
+    def forgot(self, day: int) -> bool:
+        """Whether the ids of events on `day` are forgotten: whether one was seen is unknown."""
+        return self.ids_from is not None and day < self.ids_from
 
     # --- facts -------------------------------------------------------------------------
     def add_fact(self, ts: int, kind: str, payload: Any) -> None:
@@ -171,6 +178,7 @@ class CustomerState:
                 "x": self.facts,
                 "p": self.profile,
                 "s": self.seen,
+                "i": self.ids_from,
                 "a": [
                     self.level,
                     self.score,
@@ -206,6 +214,7 @@ class CustomerState:
         state.facts = [(f[0], f[1], f[2]) for f in obj["x"]]
         state.profile = obj["p"]
         state.seen = {int(day): keys for day, keys in obj["s"].items()}
+        state.ids_from = obj.get("i")  # absent in records written before 2026-11-23
         (
             state.level,
             state.score,

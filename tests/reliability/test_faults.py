@@ -113,12 +113,6 @@ def assert_matches_oracle(bootstrap: str, oracle: Oracle) -> None:
     assert tasks == oracle.task_ids
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect, open: about one run in four on a loaded 2-core machine, the worker "
-    "restarted after the kills raises usage_drop alerts at a later day close that the oracle "
-    "does not (its state saw less of the days before): see the closing note of 2026-11-23",
-)
 def test_sigkilled_five_times_at_random_points(
     broker: EmbeddedBroker, redis_server: EmbeddedRedis, oracle: Oracle
 ) -> None:

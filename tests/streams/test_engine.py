@@ -10,7 +10,13 @@ import orjson
 import pytest
 
 from config.policy import Policy, policy_from_dict
-from streams.engine import PartitionEngine, fact_horizon_days, usage_horizon_days
+from streams.engine import (
+    DUPLICATE,
+    PartitionClock,
+    PartitionEngine,
+    fact_horizon_days,
+    usage_horizon_days,
+)
 from streams.offline import ReplayRecord, run_offline
 from streams.state import CALLS_OUT, DATA_SESSIONS, SMS_OUT, VOICE_OUT_S
 from tests.streams.scenarios import (
@@ -284,6 +290,26 @@ def test_a_redelivery_a_day_later_is_still_a_duplicate():
     runner = run(replayed)
     assert runner.result.duplicates == 8
     assert runner.result.rejected == []
+
+
+def test_a_state_recovered_ahead_of_its_clock_takes_the_replay_as_duplicates():
+    """Written, then killed before its clock was: the states hold weeks of events that come
+    back from the older offsets, and days they were evaluated on are closed again."""
+    fading = Story("C000007").steady(0, 40).steady(41, 50, scale=0.1)
+    records = merged(Story("C000001").steady(0, 50), fading)
+    tail = records[len(records) // 2 :]
+    runner = run(records[: len(records) // 2], partitions=1)
+    clock = PartitionClock.from_bytes(runner.engines[0].clock.to_bytes())
+    runner.run(tail)
+    assert runner.result.alerts  # there is something to raise twice
+    states = runner.engines[0].states.values()
+    recovered = PartitionEngine(0, 1, Policy(), UTC, states, clock)
+    replayed = [recovered.handle(decoded(r)) for r in tail]
+    recovered.advance(CLOCK_TOPICS)
+    assert set(replayed) == {DUPLICATE}
+    outbox = recovered.take_outbox()
+    # Each customer is evaluated again only as of its own last evaluation, to no effect.
+    assert (outbox.alerts, outbox.tasks, outbox.evaluations) == ([], [], 2)
 
 
 def test_an_event_beyond_the_allowed_lateness_is_rejected_too_late():

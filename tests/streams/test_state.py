@@ -35,6 +35,7 @@ def _full_state() -> CustomerState:
     state.profile = {"plan_fee": 88.0, "contract_end": "2026-12-31", "activated_ts": 1_700_000_000}
     state.remember(event_key("e-1"), 20_460)
     state.remember(event_key("e-2"), 20_462)
+    state.ids_from = 20_459
     state.level = "high"
     state.score = 0.7311
     state.stage = "decline"
@@ -146,6 +147,14 @@ def test_forget_before_drops_old_days_of_ids_only():
     state.forget_before(102)
     assert state.remember(event_key("old"), 103) is True  # forgotten: accepted again
     assert state.remember(event_key("new"), 103) is False
+
+
+def test_a_state_knows_from_which_day_it_still_remembers_ids():
+    state = CustomerState("C000001")
+    assert not state.forgot(0)
+    state.forget_before(102)
+    state.forget_before(101)  # never moves back
+    assert (state.forgot(101), state.forgot(102)) == (True, False)
 
 
 def test_event_key_is_stable_across_processes():
