@@ -156,20 +156,22 @@ class PartitionEngine:
     def handle(self, event: InputEvent) -> Rejected | str | None:
         """Apply one valid event. Returns a rejection, `DUPLICATE`, or None when applied."""
         state = self.states.get(event.customer_id)
+        key = event_key(dedupe_id(event))
+        # A re-delivery first, however late: a replay after a crash re-reads events older
+        # than the recovered clock allows, and they are duplicates, not dead letters.
+        if state is not None and state.has_seen(key):
+            self._advance_topic(event)
+            return DUPLICATE
         rejected = self._refused(event, state)
         if rejected is not None:
             return rejected
         if state is None:
             state = self.states[event.customer_id] = CustomerState(event.customer_id)
-        if event.topic != OUTCOMES:
-            # Even a re-delivery moves the clock: after a crash, replayed events must carry it
-            # back to where it was.
-            self._advance_topic(event.topic, event.ts)
+        self._advance_topic(event)
         day = self.cal.day(event.ts)
         if self._replayed_past_memory(state, event, day):
             return DUPLICATE
-        if not state.remember(event_key(dedupe_id(event)), day):
-            return DUPLICATE
+        state.seen.setdefault(day, []).append(key)
         if state.first_day is None or day < state.first_day:
             state.first_day = day
         if event.topic == OUTCOMES:
@@ -242,8 +244,11 @@ class PartitionEngine:
         hours = (clock - event.ts) / 3600
         return Rejected(TOO_LATE, f"event time is {hours:.0f} h behind its topic's latest")
 
-    def _advance_topic(self, topic: str, ts: int) -> None:
-        if ts > self.clock.topic_max.get(topic, ts - 1):
+    def _advance_topic(self, event: InputEvent) -> None:
+        """Even a re-delivery moves its topic's clock: after a crash, replayed events must
+        carry it back to where it was. (Outcomes do not keep time: see CLOCK_TOPICS.)"""
+        topic, ts = event.topic, event.ts
+        if topic != OUTCOMES and ts > self.clock.topic_max.get(topic, ts - 1):
             self.clock.topic_max[topic] = ts
             self.clock_dirty = True
 

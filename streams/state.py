@@ -96,11 +96,13 @@ class CustomerState:
     # --- dedupe ------------------------------------------------------------------------
     def remember(self, key: int, day: int) -> bool:
         """Record an event id; False when it was seen already (a re-delivery)."""
-        for keys in self.seen.values():
-            if key in keys:
-                return False
+        if self.has_seen(key):
+            return False
         self.seen.setdefault(day, []).append(key)
         return True
+
+    def has_seen(self, key: int) -> bool:
+        return any(key in keys for keys in self.seen.values())
 
     def forget_before(self, day: int) -> None:
         for old in [d for d in self.seen if d < day]:

@@ -322,6 +322,16 @@ def test_an_event_beyond_the_allowed_lateness_is_rejected_too_late():
     assert "104 h" in rejected.detail
 
 
+def test_a_redelivery_beyond_the_allowed_lateness_is_a_duplicate_not_a_dead_letter():
+    """A replay after a crash in a fast catch-up re-reads events days behind the recovered
+    clock: those the state remembers are re-deliveries, not late events."""
+    records = merged(Story("C000001").steady(0, 10))
+    day_6 = at(6, 0)[:10]  # 4 days behind the topic's latest, within the 7 days of ids kept
+    old = next(r for r in records if r.topic == CDR and day_6 in r.value.decode())
+    result = run_offline([*records, old], Policy(), UTC)
+    assert (result.rejected, result.duplicates) == ([], 1)
+
+
 def test_an_event_within_the_allowed_lateness_is_accepted():
     records = merged(Story("C000001").steady(0, 10))
     late = _cdr("C000001", "late-1", at(8, 0))  # 68 h behind: still in time
