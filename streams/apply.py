@@ -74,21 +74,23 @@ def normalise_number(number: str) -> str:
 
 
 class NumberBook:
-    """Recognises competitors' hotlines and our own, as the contract defines a match."""
+    """Recognises competitors' hotlines and our own, as the contract defines a match. Every
+    method takes a number already through `normalise_number`: a CDR's counterpart is
+    normalised once and asked about up to three times."""
 
     def __init__(self, competitors: tuple[str, ...], own_hotline: str = "10086") -> None:
         self.competitors = competitors
         self.own_hotline = own_hotline
 
-    def is_competitor(self, counterpart: str) -> bool:
-        return normalise_number(counterpart).startswith(self.competitors)
+    def is_competitor(self, normalised: str) -> bool:
+        return normalised.startswith(self.competitors)
 
-    def is_own_hotline(self, counterpart: str) -> bool:
-        return normalise_number(counterpart) == self.own_hotline
+    def is_own_hotline(self, normalised: str) -> bool:
+        return normalised == self.own_hotline
 
     def is_service(self, normalised: str) -> bool:
-        """Ours or a competitor's hotline (an already normalised number)."""
-        return normalised == self.own_hotline or normalised.startswith(self.competitors)
+        """Ours or a competitor's hotline."""
+        return self.is_own_hotline(normalised) or self.is_competitor(normalised)
 
 
 def apply_event(
@@ -132,9 +134,9 @@ def apply_usage(
     number = None
     if outgoing and counterpart:
         number = normalise_number(counterpart)
-        if number.startswith(book.competitors):  # book.is_competitor, on the normalised number
+        if book.is_competitor(number):
             bucket[COMPETITOR] += 1
-        elif number == book.own_hotline:  # book.is_own_hotline
+        elif book.is_own_hotline(number):
             bucket[HOTLINE] += 1
     charge = data.get("charge")
     if charge:
