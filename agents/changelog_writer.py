@@ -29,9 +29,18 @@ class ChangelogWriter:
     def __init__(self, topic: str, config: dict[str, Any], timeout_s: float = 60.0) -> None:
         self.topic = topic
         self.timeout_s = timeout_s
-        self._producer = Producer(
-            {**config, "acks": "all", "linger.ms": 5, "message.timeout.ms": int(timeout_s * 1000)}
-        )
+        self._config = {
+            **config, "acks": "all", "linger.ms": 5, "message.timeout.ms": int(timeout_s * 1000)
+        }  # fmt: skip
+        # Made at the first write: an app built and never run (a test, a CLI listing) starts
+        # no librdkafka threads and opens no connection.
+        self._made: Producer | None = None
+
+    @property
+    def _producer(self) -> Producer:
+        if self._made is None:
+            self._made = Producer(self._config)
+        return self._made
 
     async def write(self, records: Sequence[Record]) -> None:
         """Every record acknowledged by the broker, or ChangelogError. Produced and awaited
@@ -71,4 +80,5 @@ class ChangelogWriter:
                 self._producer.poll(0.1)
 
     def close(self) -> None:
-        self._producer.flush(self.timeout_s)
+        if self._made is not None:
+            self._made.flush(self.timeout_s)

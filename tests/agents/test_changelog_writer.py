@@ -41,3 +41,9 @@ def test_a_refused_record_is_an_error(broker: EmbeddedBroker) -> None:
     writer = ChangelogWriter(_topic(broker), {"bootstrap.servers": broker.bootstrap})
     with pytest.raises(ChangelogError, match="refused"):
         asyncio.run(writer.write([(7, b"C000001", b"{}")]))  # the topic has 2 partitions
+
+
+def test_a_writer_that_never_writes_starts_no_producer() -> None:
+    writer = ChangelogWriter("never-written", {"bootstrap.servers": "127.0.0.1:9"})
+    writer.close()
+    assert writer._made is None
