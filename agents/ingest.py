@@ -6,14 +6,9 @@ Faust for what it does well around it: the web server, timers and the process li
 
 One batch at a time: decode and apply (the pipeline), then publish its outputs. Every commit
 interval (or as soon as the input goes quiet), in order: the state of every customer changed
-since the last time, the partition clocks, the serving store, then the offsets of every batch
-that state covers — so a crash anywhere replays the batches since the last commit, which
-re-emit the same ids and double-count nothing (re-delivered events are deduped by `event_id`).
-
-A day-close sweep changes every customer, and serialising ten thousand states stalled the loop
-for half a second (the event-to-alert p99). So a flush (`StateFlush`) serialises its customers a
-slice per batch, between batches; its clocks are serialised when it starts, so no state it writes
-is older than they are — the direction recovery handles (`streams.engine`).
+since the last time, the serving store, then the offsets of every batch that state covers — so
+a crash anywhere replays the batches since the last commit, which re-emit the same ids and
+double-count nothing (re-delivered events are deduped by `event_id`).
 """
 
 from __future__ import annotations
@@ -28,7 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 
 from agents.changelog import ChangelogStore, clock_key, directory_key
-from agents.changelog_writer import ChangelogWriter, Record
+from agents.changelog_writer import ChangelogWriter
 from agents.metrics import Metrics
 from agents.pipeline import Emissions, Pipeline
 from agents.redis_sink import RedisRiskSink
@@ -46,8 +41,6 @@ POLL_MS = 100
 # Outputs do not wait: they go out with every batch.
 FLUSH_EVERY_S = Settings.commit_interval_s
 FLUSH_MAX_STATES = 50_000
-# States serialised between two batches while a flush is under way: about 30 ms of the loop.
-FLUSH_SLICE = 1000
 
 
 class Ingest:
@@ -69,7 +62,6 @@ class Ingest:
         self.pipeline, self.store, self.sink, self.metrics = pipeline, store, sink, metrics
         self.guard, self.writer = guard, writer
         self.pending = PendingState()
-        self.flushing: StateFlush | None = None
         self.flush_every_s = flush_every_s
         self.lock = asyncio.Lock()  # one batch or one rebalance step at a time
         self.consumer: AIOKafkaConsumer | None = None
@@ -127,7 +119,7 @@ class Ingest:
         batches = await consumer.getmany(timeout_ms=POLL_MS, max_records=BATCH_MAX)
         if not batches:
             async with self.lock:  # a quiet input still gets its state out
-                if not self.stopping:
+                if not self.stopping and not self.pending.empty:
                     await self.flush()
             return
         async with self.lock:
@@ -140,48 +132,28 @@ class Ingest:
             emissions = self.pipeline.process(messages, idle)
             await self.publish(emissions)
             self.pending.add(emissions, {tp: rs[-1].offset + 1 for tp, rs in batches.items()})
-            await self.flush_a_slice()
+            if self.pending.due(self.flush_every_s, FLUSH_MAX_STATES):
+                await self.flush()
             self.pipeline.observe_clocks()
             await self.observe_lag()
 
-    async def flush_a_slice(self) -> None:
-        """Moves the flush under way on by one slice, starting one when the pending state is
-        due, and completes it once every state is serialised."""
-        if self.flushing is None:
-            if not self.pending.due(self.flush_every_s, FLUSH_MAX_STATES):
-                return
-            self.flushing, self.pending = StateFlush(self.pending), PendingState()
-        if self.flushing.serialise(FLUSH_SLICE):
-            await self.complete_flush()
-
     async def flush(self) -> None:
-        """Everything out now: the flush under way, then whatever changed since."""
-        if self.flushing is None and not self.pending.empty:
-            self.flushing, self.pending = StateFlush(self.pending), PendingState()
-        if self.flushing is not None:
-            self.flushing.serialise(None)
-            await self.complete_flush()
-        if not self.pending.empty:
-            await self.flush()
-
-    async def complete_flush(self) -> None:
         """State, then clocks, then the serving store, then the offsets of every batch they
         cover: a crash before the commit replays those batches, whose outputs are already out
-        and come again with the same ids. A failed step leaves the flush in place, to be
-        retried whole (callers hold the lock), never skipped by a later commit."""
-        done = self.flushing
-        assert done is not None and done.serialised
-        await self.writer.write(done.records)
-        # Clocks last and alone, so each partition's final record batch holds one record:
-        # the embedded broker's high watermark is then exact for any reader that trusts it.
-        await self.writer.write(done.clocks)
-        await self.sink.write(done.risk)
+        and come again with the same ids."""
+        pending = self.pending
+        if pending.empty:
+            return
+        # Kept until committed (callers hold the lock: no batch adds to it meanwhile), so a
+        # failed write is retried whole, never skipped by a later commit.
+        await self.publish_state(pending)
+        await self.sink.write(list(pending.risk.values()))
         consumer = self.consumer
         assert consumer is not None
         started = time.perf_counter()
-        await consumer.commit(done.offsets)
+        await consumer.commit(pending.offsets)
         self.metrics.commit_latency.observe(time.perf_counter() - started)
-        self.flushing = None
+        self.pending = PendingState()
 
     async def observe_lag(self) -> None:
         consumer = self.consumer
@@ -229,6 +201,17 @@ class Ingest:
         if em.oldest_timestamp is not None:
             self.metrics.latency.observe(max(0.0, now - em.oldest_timestamp))
         self.metrics.last_event.set(now)
+
+    async def publish_state(self, pending: PendingState) -> None:
+        await self.writer.write(
+            [(p, s.customer_id.encode(), s.to_bytes()) for p, s in pending.states.values()]
+            + [(p, directory_key(d), value) for (p, d), value in pending.directory.items()]
+        )
+        # Clocks last and alone, so each partition's final record batch holds one record:
+        # the embedded broker's high watermark is then exact for any reader that trusts it.
+        await self.writer.write(
+            [(p, clock_key(p), c.to_bytes()) for p, c in pending.clocks.items()]
+        )
 
     async def on_revoked(self, revoked: set[TopicPartition]) -> None:
         async with self.lock:  # the batch in flight finishes first; its state goes out now
@@ -299,31 +282,3 @@ class PendingState:
 
     def due(self, every_s: float, max_states: int) -> bool:
         return time.monotonic() - self.since >= every_s or len(self.states) >= max_states
-
-
-class StateFlush:
-    """One flush under way: what a `PendingState` held when it began, serialised a slice at a
-    time. A state serialised later than the flush began is newer than its clock and its
-    offsets, never older: a replay after a crash meets it as duplicates."""
-
-    def __init__(self, pending: PendingState) -> None:
-        self.todo = list(pending.states.values())
-        self.records: list[Record] = [
-            (p, directory_key(d), value) for (p, d), value in pending.directory.items()
-        ]
-        self.clocks: list[Record] = [
-            (p, clock_key(p), c.to_bytes()) for p, c in pending.clocks.items()
-        ]
-        self.risk = list(pending.risk.values())
-        self.offsets = pending.offsets
-
-    @property
-    def serialised(self) -> bool:
-        return not self.todo
-
-    def serialise(self, limit: int | None) -> bool:
-        """Serialises up to `limit` more states (None: all); True when none are left."""
-        count = len(self.todo) if limit is None else min(limit, len(self.todo))
-        self.records += [(p, s.customer_id.encode(), s.to_bytes()) for p, s in self.todo[:count]]
-        del self.todo[:count]
-        return self.serialised
