@@ -188,11 +188,22 @@ class PartitionEngine:
         return None
 
     def _replayed_past_memory(self, state: CustomerState, event: InputEvent, day: int) -> bool:
-        """An input event from before the days whose ids the state remembers. With a clock as
-        new as the state, `_too_late` refused it already; so this is a state recovered ahead of
-        its clock, and the event one of those it holds, re-read from older offsets. (Outcomes
-        are exempt: no clock bounds how late they come.)"""
-        return event.topic != OUTCOMES and state.forgot(day)
+        """An input event from before the days whose ids a state recovered ahead of its clock
+        remembers: one the state holds, re-read from older offsets. Only while the state has
+        forgotten more than this clock would have: otherwise a late event of a topic that
+        fell behind the others (a backfill) is applied as before. (Outcomes are exempt: no
+        clock bounds how late they come.)"""
+        return (
+            event.topic != OUTCOMES
+            and state.forgot(day)
+            and (self.clock.closed_day is None or state.forgot(self._ids_kept_from()))
+        )
+
+    def _ids_kept_from(self) -> int:
+        """The first day whose ids the last day close kept (see `_close_day`)."""
+        assert self.clock.closed_day is not None
+        midnight = self.cal.day_start(self.clock.closed_day + 1)
+        return self.cal.day(midnight - self._lateness_s) - self._dedupe_days
 
     def _apply_usage(self, state: CustomerState, event: InputEvent, day: int) -> None:
         bucket = state.days.get(day)
@@ -312,13 +323,21 @@ class PartitionEngine:
 
     def _close_day(self, day: int, midnight: int) -> None:
         keep_days_from = day - self._usage_days
-        forget_ids_before = self.cal.day(midnight - self._lateness_s) - self._dedupe_days
+        forget_ids_before = self._ids_kept_from()
         self.population.prune(keep_days_from)
         for state in self.states.values():
             state.prune_days(keep_days_from)
             state.forget_before(forget_ids_before)
             state.fold_facts(midnight, midnight - self._fact_days * DAY_S)
-            if state.first_day is not None and state.first_day <= day:
+            if (
+                state.first_day is not None
+                and state.first_day <= day
+                and not (
+                    # Closed already for a state recovered ahead of its clock: evaluated again, it
+                    # would see events that arrived after that close, late but within lateness.
+                    state.last_eval_ts is not None and state.last_eval_ts >= midnight
+                )
+            ):
                 self._evaluate(state, midnight, day)
             if state.followups:
                 self.outbox.task_results.extend(settle_retained(state, midnight, self._followup_s))

@@ -308,8 +308,42 @@ def test_a_state_recovered_ahead_of_its_clock_takes_the_replay_as_duplicates():
     recovered.advance(CLOCK_TOPICS)
     assert set(replayed) == {DUPLICATE}
     outbox = recovered.take_outbox()
-    # Each customer is evaluated again only as of its own last evaluation, to no effect.
-    assert (outbox.alerts, outbox.tasks, outbox.evaluations) == ([], [], 2)
+    assert (outbox.alerts, outbox.tasks, outbox.evaluations) == ([], [], 0)
+
+
+def test_a_day_closed_again_after_recovery_does_not_see_an_event_that_came_after_it():
+    """A late call to a rival, applied after the day-20 close and written with the state: the
+    replayed day-20 close must not raise the alert the first run raised at day 21."""
+    records = merged(Story("C000001").steady(0, 30), Story("C000002").steady(0, 30))
+    rival_call = {"kind": "voice", "duration_s": 120, "counterpart": "10010"}
+    late = ReplayRecord(
+        CDR, "C000001", orjson.dumps(value_of(_cdr("C000001", "late-1", at(20, 22))) | rival_call)
+    )
+    after = next(i for i, r in enumerate(records) if value_of(r)["ts"] >= at(21, 10)) + 1
+    history = [*records[:after], late, *records[after:]]
+    oracle = run(history, partitions=1)
+    clock_at = next(i for i, r in enumerate(history) if value_of(r)["ts"] >= at(20, 17))
+    killed = run(history[:clock_at], partitions=1)
+    clock = PartitionClock.from_bytes(killed.engines[0].clock.to_bytes())
+    killed.run(history[clock_at : after + 3])
+    states = killed.engines[0].states.values()
+    restarted = run([], partitions=1)
+    restarted.engines = {0: PartitionEngine(0, 1, Policy(), UTC, states, clock)}
+    restarted.run(history[clock_at:])
+    alerts = {a.alert_id for a in [*killed.result.alerts, *restarted.result.alerts]}
+    assert oracle.result.alerts and alerts == {a.alert_id for a in oracle.result.alerts}
+
+
+def test_a_backfill_of_a_topic_that_fell_behind_the_others_is_applied():
+    """CDRs stop at day 5 while CRM events carry the clock to day 20; day 10's CDRs then arrive
+    (within their own topic's lateness). Ids of day 10 are long forgotten: still applied."""
+    crm = Story("C000001", _seq=5000)  # ids after the usage story's
+    for day in range(6, 21):
+        crm.crm(day, "profile", plan_id="P1")
+    backfill = [_cdr("C000001", f"backfill-{i}", at(10, 9 + i)) for i in range(4)]
+    runner = run([*merged(Story("C000001").steady(0, 5)), *merged(crm), *backfill], partitions=1)
+    assert (runner.result.duplicates, runner.result.rejected) == (0, [])
+    assert state_in(runner, "C000001").days[BASE_DAY + 10][SMS_OUT] == 4
 
 
 def test_an_event_beyond_the_allowed_lateness_is_rejected_too_late():
