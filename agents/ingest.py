@@ -71,6 +71,11 @@ class Ingest:
         self.failed: Exception | None = None  # a flush failed where it could not be raised
 
     @property
+    def halted(self) -> bool:
+        """Stopping, or failed where only a restart is safe: no batch, no flush."""
+        return self.stopping or self.failed is not None
+
+    @property
     def assigned(self) -> bool:
         return bool(self.consumer is not None and self.consumer.assignment())
 
@@ -119,11 +124,11 @@ class Ingest:
         batches = await consumer.getmany(timeout_ms=POLL_MS, max_records=BATCH_MAX)
         if not batches:
             async with self.lock:  # a quiet input still gets its state out
-                if not self.stopping and not self.pending.empty:
+                if not self.halted and not self.pending.empty:
                     await self.flush()
             return
         async with self.lock:
-            if self.stopping:
+            if self.halted:
                 return
             owned = consumer.assignment()
             batches = {tp: records for tp, records in batches.items() if tp in owned}
@@ -223,6 +228,7 @@ class Ingest:
                 # owner has them), so the worker stops and its successor replays.
                 log.exception("state flush failed while partitions were revoked")
                 self.failed = exc
+                self.pending = PendingState()  # never to be written: see above
             finally:
                 self.pipeline.forget({tp.partition for tp in revoked})
                 self.metrics.rebalances.inc()

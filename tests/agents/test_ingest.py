@@ -1,0 +1,43 @@
+"""The ingest loop's rebalance rule, on plain values: a flush that fails while partitions are
+revoked halts the worker and drops what it held (its partitions' new owner replays them)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, cast
+
+from aiokafka import TopicPartition
+from prometheus_client import CollectorRegistry
+
+from agents.changelog_writer import ChangelogError
+from agents.ingest import Ingest
+from agents.metrics import Metrics
+from agents.pipeline import Emissions
+from streams.state import CustomerState
+
+
+class _FailingWriter:
+    async def write(self, records: Any) -> None:
+        raise ChangelogError("the broker is gone")
+
+
+class _Pipeline:
+    def __init__(self) -> None:
+        self.forgotten: set[int] = set()
+
+    def forget(self, partitions: set[int]) -> None:
+        self.forgotten |= partitions
+
+
+def test_a_failed_flush_on_revocation_halts_and_keeps_nothing_to_write_later() -> None:
+    pipeline = _Pipeline()
+    ingest = Ingest(
+        {}, "group", 10.0, cast(Any, pipeline), cast(Any, None), cast(Any, None),
+        Metrics(CollectorRegistry()), cast(Any, None), cast(Any, _FailingWriter()),
+    )  # fmt: skip
+    cdr0 = TopicPartition("telecom.cdr", 0)
+    ingest.pending.add(Emissions(states=[(0, CustomerState("C000001"))]), {cdr0: 7})
+    asyncio.run(ingest.on_revoked({cdr0}))
+    assert isinstance(ingest.failed, ChangelogError)
+    assert ingest.halted and ingest.pending.empty
+    assert pipeline.forgotten == {0}
