@@ -171,7 +171,7 @@ class PartitionEngine:
         day = self.cal.day(event.ts)
         if self._replayed_past_memory(state, event, day):
             return DUPLICATE
-        state.seen.setdefault(day, []).append(key)
+        state.note_seen(key, day)
         if state.first_day is None or day < state.first_day:
             state.first_day = day
         if event.topic == OUTCOMES:

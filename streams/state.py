@@ -98,11 +98,15 @@ class CustomerState:
         """Record an event id; False when it was seen already (a re-delivery)."""
         if self.has_seen(key):
             return False
-        self.seen.setdefault(day, []).append(key)
+        self.note_seen(key, day)
         return True
 
     def has_seen(self, key: int) -> bool:
         return any(key in keys for keys in self.seen.values())
+
+    def note_seen(self, key: int, day: int) -> None:
+        """Record an id known to be new (`has_seen` asked already)."""
+        self.seen.setdefault(day, []).append(key)
 
     def forget_before(self, day: int) -> None:
         for old in [d for d in self.seen if d < day]:
