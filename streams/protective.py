@@ -73,15 +73,22 @@ def _days_until(view: CustomerView, iso_date: str) -> int:
     return view.cal.day_of_date(date.fromisoformat(iso_date)) - view.cal.day(view.as_of)
 
 
-def contract_running(view: CustomerView, p: ContractRunningPolicy) -> Signal | None:
-    """A contract with a long way to run: leaving now costs an early-termination fee. Stays
-    clear of `contract_expiring` (policy validation keeps the two windows apart)."""
-    end = view.profile.get("contract_end")
+def _date_ahead(view: CustomerView, field: str, min_days_left: int) -> tuple[str, int] | None:
+    """The profile's date `field` and the days left to it, when at least `min_days_left`."""
+    end = view.profile.get(field)
     if not end:
         return None
     days_left = _days_until(view, end)
-    if days_left < p.min_days_left:
+    return (end, days_left) if days_left >= min_days_left else None
+
+
+def contract_running(view: CustomerView, p: ContractRunningPolicy) -> Signal | None:
+    """A contract with a long way to run: leaving now costs an early-termination fee. Stays
+    clear of `contract_expiring` (policy validation keeps the two windows apart)."""
+    ahead = _date_ahead(view, "contract_end", p.min_days_left)
+    if ahead is None:
         return None
+    end, days_left = ahead
     return Signal(
         "contract_running",
         ramp(days_left, p.min_days_left, p.full_strength_days_left),
@@ -105,12 +112,10 @@ def bundle(view: CustomerView, p: BundleFactorPolicy) -> Signal | None:
 
 def device_subsidy(view: CustomerView, p: DeviceSubsidyPolicy) -> Signal | None:
     """A subsidised device not yet paid off: leaving repays the rest of the subsidy."""
-    end = view.profile.get("device_subsidy_end")
-    if not end:
+    ahead = _date_ahead(view, "device_subsidy_end", p.min_days_left)
+    if ahead is None:
         return None
-    days_left = _days_until(view, end)
-    if days_left < p.min_days_left:
-        return None
+    end, days_left = ahead
     return Signal(
         "device_subsidy",
         ramp(days_left, p.min_days_left, p.full_strength_days_left),
