@@ -329,15 +329,10 @@ class PartitionEngine:
             state.prune_days(keep_days_from)
             state.forget_before(forget_ids_before)
             state.fold_facts(midnight, midnight - self._fact_days * DAY_S)
-            if (
-                state.first_day is not None
-                and state.first_day <= day
-                and not (
-                    # Closed already for a state recovered ahead of its clock: evaluated again, it
-                    # would see events that arrived after that close, late but within lateness.
-                    state.last_eval_ts is not None and state.last_eval_ts >= midnight
-                )
-            ):
+            # A state recovered ahead of its clock has had this close: evaluated again, it
+            # would see events that arrived after it, late but within lateness.
+            known = state.first_day is not None and state.first_day <= day
+            if known and not _evaluated_since(state, midnight):
                 self._evaluate(state, midnight, day)
             if state.followups:
                 self.outbox.task_results.extend(settle_retained(state, midnight, self._followup_s))
@@ -345,9 +340,10 @@ class PartitionEngine:
         # holds a few expired days or ids is pruned again at the next day close.
 
     def _evaluate(self, state: CustomerState, as_of: int, last_day: int) -> None:
-        if state.last_eval_ts is not None and as_of < state.last_eval_ts:
+        if _evaluated_since(state, as_of + 1):
             # A state recovered ahead of its clock (written, then the worker died before the
             # clock was) has had this evaluation already: its outputs are out, its effects in it.
+            # (At the same moment it may be evaluated again: two urgent events in one second.)
             return
         result: Evaluation = evaluate(
             state, as_of, last_day, self.policy, self.cal, self.population
@@ -429,6 +425,11 @@ class PartitionEngine:
         changed = [self.states[c] for c in self.dirty if c in self.states]
         self.dirty = set()
         return changed
+
+
+def _evaluated_since(state: CustomerState, moment: int) -> bool:
+    """Whether the state has been evaluated as of `moment` or later."""
+    return state.last_eval_ts is not None and state.last_eval_ts >= moment
 
 
 def usage_horizon_days(policy: Policy) -> int:
