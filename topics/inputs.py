@@ -94,8 +94,10 @@ _PHONE = re.compile(r"\+?[0-9]{1,20}")
 _PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # fromisoformat() alone accepts week dates, missing seconds and offsets without a colon.
+# An offset's minutes stop at 59 (RFC 3339 time-minute): fromisoformat() would read
+# "+00:60" as one hour, an event time off by an hour rather than a refusal.
 _RFC3339 = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-5][0-9])"
 )
 _MAX_ID_CHARS = 128
 _MAX_TEXT_CHARS = 512
@@ -257,27 +259,29 @@ _TS_Z = 20  # ...SSZ
 _TS_FRACTION_Z = 24  # ...SS.fffZ
 _TS_OFFSET = 25  # ...SS±HH:MM
 _TS_FRACTION_OFFSET = 29  # ...SS.fff±HH:MM
+# The colon of an offset and its minutes' tens, which stop at 5 (see _RFC3339).
+_OFFSET_MINUTES = frozenset(":" + tens for tens in "012345")
 
 
 def _fast_ts(value: object) -> int | None:
     """`parse_ts(value)` for the common shapes, without the regex; None for any other shape
     or anything invalid (the caller then asks `parse_ts`, which stays the definition).
 
-    Here only the punctuation is checked. fromisoformat() reads every other position of these
-    shapes as an ASCII digit and refuses a date or time that does not exist, so together they
-    accept exactly what the regex + fromisoformat definition accepts for these shapes
-    (tests/topics/test_inputs.py checks that on hostile strings)."""
+    Here only the punctuation and an offset's minute tens are checked. fromisoformat() reads
+    every other position of these shapes as an ASCII digit and refuses a date or time that
+    does not exist, so together they accept exactly what the regex + fromisoformat definition
+    accepts for these shapes (tests/topics/test_inputs.py checks that on hostile strings)."""
     if type(value) is not str or value[4:17:3] != "--T::":
         return None
     size = len(value)
     if size == _TS_Z:
         shaped = value[19] == "Z"
     elif size == _TS_OFFSET:
-        shaped = value[19] in "+-" and value[22] == ":"
+        shaped = value[19] in "+-" and value[22:24] in _OFFSET_MINUTES
     elif size == _TS_FRACTION_Z:
         shaped = value[19] == "." and value[23] == "Z"
     elif size == _TS_FRACTION_OFFSET:
-        shaped = value[19] == "." and value[23] in "+-" and value[26] == ":"
+        shaped = value[19] == "." and value[23] in "+-" and value[26:28] in _OFFSET_MINUTES
     else:
         return None
     if not shaped:

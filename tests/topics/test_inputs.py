@@ -315,6 +315,15 @@ def test_ts_without_offset_or_not_a_time_is_bad_type(ts: object) -> None:
     assert code_of(CDR, with_(VOICE, ts=ts)) == BAD_TYPE
 
 
+@pytest.mark.parametrize(
+    "ts",
+    ["2026-03-01T08:15:00+00:60", "2026-03-01T08:15:00.250-05:75", "2026-03-01T08:15:00+01:99"],
+)
+def test_an_offset_of_sixty_minutes_or_more_is_bad_type(ts: str) -> None:
+    # fromisoformat() alone reads "+00:60" as "+01:00": an event time an hour off.
+    assert code_of(CDR, with_(VOICE, ts=ts)) == BAD_TYPE
+
+
 def test_naive_ts_detail_says_why() -> None:
     result = decode(CDR, with_(VOICE, ts="2026-03-01T08:15:00"))
     assert isinstance(result, Rejected)
