@@ -14,6 +14,7 @@ double-count nothing (re-delivered events are deduped by `event_id`).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from typing import Any
@@ -24,6 +25,7 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 
 from agents.changelog import ChangelogStore, clock_key, directory_key
 from agents.changelog_writer import ChangelogWriter
+from agents.heap import GcCallback, Heap, watch_pauses
 from agents.metrics import Metrics
 from agents.pipeline import Emissions, Pipeline
 from agents.redis_sink import RedisRiskSink
@@ -56,6 +58,7 @@ class Ingest:
         guard: TaskGuard,
         writer: ChangelogWriter,
         flush_every_s: float = FLUSH_EVERY_S,
+        heap: Heap | None = None,
     ) -> None:
         self.client_config, self.group_id = client_config, group_id
         self.session_timeout_ms = int(session_timeout_s * 1000)
@@ -63,6 +66,8 @@ class Ingest:
         self.guard, self.writer = guard, writer
         self.pending = PendingState()
         self.flush_every_s = flush_every_s
+        self.heap = heap or Heap()
+        self._gc_watch: GcCallback | None = None
         self.lock = asyncio.Lock()  # one batch or one rebalance step at a time
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
@@ -80,6 +85,7 @@ class Ingest:
         return bool(self.consumer is not None and self.consumer.assignment())
 
     async def start(self) -> None:
+        self._gc_watch = watch_pauses(self.metrics.gc_pause)
         self.producer = AIOKafkaProducer(acks="all", linger_ms=5, **self.client_config)
         await self.producer.start()
         self.consumer = AIOKafkaConsumer(
@@ -110,6 +116,8 @@ class Ingest:
                 await self.producer.stop()
         await asyncio.to_thread(self.writer.close)
         await self.sink.close()
+        if self._gc_watch in gc.callbacks:
+            gc.callbacks.remove(self._gc_watch)
 
     async def run(self) -> None:
         while not self.stopping:
@@ -159,6 +167,7 @@ class Ingest:
         await consumer.commit(pending.offsets)
         self.metrics.commit_latency.observe(time.perf_counter() - started)
         self.pending = PendingState()
+        self.heap.settle()  # what survived this long is long-lived: see agents.heap
 
     async def observe_lag(self) -> None:
         consumer = self.consumer
@@ -240,6 +249,7 @@ class Ingest:
             await self.store.recover(fresh)
         finally:
             self.recovering = False
+        self.heap.settle()  # the recovered states: walked once, not at every full collection
 
 
 class _Rebalance(ConsumerRebalanceListener):
