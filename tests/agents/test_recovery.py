@@ -28,10 +28,14 @@ def test_a_killed_worker_resumes_from_its_changelog_and_matches_the_oracle(
     oracle = run_offline(replay, Policy(), Calendar())
     with EmbeddedBroker() as broker:
         ensure_topics(Settings(kafka_bootstrap=broker.bootstrap))
-        produced = produce_records(broker.bootstrap, replay)
+        # The later half goes on after the kill, so the second worker has work whatever the
+        # first had committed before it died.
+        half = len(replay) // 2
+        produced = produce_records(broker.bootstrap, replay[:half])
         with WorkerProcess(broker.bootstrap, redis_server.url) as first:
             wait_for_metric(first, "churnwatch_events_total", lambda n: n >= 1, timeout=60)
             first.kill()  # SIGKILL: no flush, no commit, no goodbye
+        produced += produce_records(broker.bootstrap, replay[half:])
         with WorkerProcess(broker.bootstrap, redis_server.url) as second:
             # The second worker re-reads at most what the first had not committed.
             wait_for_metric(second, "churnwatch_events_total", lambda n: n >= 1, timeout=60)
