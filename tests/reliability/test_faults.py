@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import time
 from collections.abc import Iterator
 
@@ -22,7 +23,7 @@ from embedded.services import EmbeddedBroker, EmbeddedRedis
 from sim.population import SimConfig, simulate
 from streams.calendar import Calendar
 from streams.offline import OfflineRunner, ReplayRecord
-from tests.support.live import produce_records, read_topic, wait_for_metric
+from tests.support.live import produce_live, produce_records, read_topic, wait_for_metric
 from topics.catalog import ALERTS, TASKS, changelog_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -138,9 +139,9 @@ def test_a_second_worker_joins_and_leaves_mid_stream(
     history: list[ReplayRecord],
     oracle: Oracle,
 ) -> None:
-    # The later half is produced only once the second worker owns partitions: produced up
-    # front, the first worker could finish it all before the second joined, leaving the
-    # second nothing to take over (a race CI lost once).
+    # The later half goes on while both workers read, so the second has work whatever the
+    # first got through before it joined (produced up front, the first could finish it all
+    # first: a race CI lost). It is produced as live traffic arrives (`produce_live`).
     bootstrap, half = empty_broker.bootstrap, len(history) // 2
     produce_records(bootstrap, history[:half])
     with WorkerProcess(bootstrap, redis_server.url) as first:
@@ -149,8 +150,10 @@ def test_a_second_worker_joins_and_leaves_mid_stream(
         with WorkerProcess(bootstrap, redis_server.url) as second:
             wait_until(lambda: ready(second), timeout=30, what="the second worker to be assigned")
             rebalance_s = time.monotonic() - joined
-            produce_records(bootstrap, history[half:])
+            later = threading.Thread(target=produce_live, args=(bootstrap, history[half:]))
+            later.start()
             wait_for_metric(second, "churnwatch_events_total", lambda n: n >= 1, 120)
+        later.join()
         assert_matches_oracle(bootstrap, oracle)
     assert rebalance_s < 30  # stated in docs/reliability.md
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -18,9 +19,43 @@ from streams.offline import ReplayRecord
 
 def produce_records(bootstrap: str, records: Iterable[ReplayRecord]) -> int:
     """Produce raw records with Kafka's partitioner, as every upstream feed must."""
-    producer = Producer(
+    producer = _producer(bootstrap)
+    count = _produce(producer, records)
+    assert producer.flush(60) == 0, "records left undelivered"
+    return count
+
+
+def produce_live(bootstrap: str, records: Iterable[ReplayRecord], step_s: int = 1800) -> int:
+    """Produce history while workers read it, one `step_s` of event time at a time, each step
+    delivered whole before the next begins. Topics reach the broker unevenly within a step
+    (the producer batches each partition on its own), so a worker may take a topic that is
+    momentarily caught up for quiet; a step shorter than the evaluation delay (60 min by
+    default) keeps that from moving any evaluation, as live traffic's small skew does."""
+    producer, count = _producer(bootstrap), 0
+    step: list[ReplayRecord] = []
+    for record in records:
+        if step and _step_of(record, step_s) != _step_of(step[0], step_s):
+            count += _produce(producer, step)
+            assert producer.flush(60) == 0, "records left undelivered"
+            step = []
+        step.append(record)
+    count += _produce(producer, step)
+    assert producer.flush(60) == 0, "records left undelivered"
+    return count
+
+
+def _step_of(record: ReplayRecord, step_s: int) -> int:
+    ts = datetime.fromisoformat(orjson.loads(record.value)["ts"])
+    return int(ts.timestamp()) // step_s
+
+
+def _producer(bootstrap: str) -> Producer:
+    return Producer(
         {"bootstrap.servers": bootstrap, "partitioner": "murmur2_random", "linger.ms": 20}
     )
+
+
+def _produce(producer: Producer, records: Iterable[ReplayRecord]) -> int:
     count = 0
     for record in records:
         key = record.key.encode() if record.key is not None else None
@@ -31,7 +66,6 @@ def produce_records(bootstrap: str, records: Iterable[ReplayRecord]) -> int:
             except BufferError:
                 producer.poll(0.1)
         count += 1
-    assert producer.flush(60) == 0, "records left undelivered"
     return count
 
 
