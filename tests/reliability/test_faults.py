@@ -8,6 +8,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import orjson
 import pytest
@@ -16,7 +17,7 @@ from agents.changelog import ChangelogStore
 from agents.kafka import aiokafka_config
 from churnwatch.commands import ensure_topics
 from churnwatch.worker_process import WorkerProcess, metric_sum
-from config.policy import Policy
+from config.policy import Policy, policy_from_dict
 from config.settings import Settings
 from embedded.process import wait_until
 from embedded.services import EmbeddedBroker, EmbeddedRedis
@@ -33,8 +34,8 @@ PAUSE_S = 30.0  # the outage length the reliability issue names
 class Oracle:
     """What an undisturbed run of the same history produces."""
 
-    def __init__(self, records: list[ReplayRecord]) -> None:
-        runner = OfflineRunner(Policy(), Calendar())
+    def __init__(self, records: list[ReplayRecord], policy: Policy | None = None) -> None:
+        runner = OfflineRunner(policy or Policy(), Calendar())
         runner.run(records)
         self.alert_ids = {a.alert_id for a in runner.result.alerts}
         self.task_ids = {t.task_id for t in runner.result.tasks}
@@ -137,17 +138,23 @@ def test_a_second_worker_joins_and_leaves_mid_stream(
     empty_broker: EmbeddedBroker,
     redis_server: EmbeddedRedis,
     history: list[ReplayRecord],
-    oracle: Oracle,
+    tmp_path: Path,
 ) -> None:
     # The later half goes on while both workers read, so the second has work whatever the
     # first got through before it joined (produced up front, the first could finish it all
-    # first: a race CI lost). It is produced as live traffic arrives (`produce_live`).
+    # first: a race CI lost). History produced live runs days of event time a second: a topic
+    # read up to a highwater a moment old looks caught up while others run on, so evaluations
+    # wait ten days here, far longer than that skew (`produce_live`).
+    patient = {"ingest": {"evaluation_delay_minutes": 10 * 24 * 60}}
+    oracle = Oracle(history, policy_from_dict(patient))
+    (tmp_path / "patient.json").write_bytes(orjson.dumps(patient))
+    env = {"CHURNWATCH_CONFIG": str(tmp_path / "patient.json")}
     bootstrap, half = empty_broker.bootstrap, len(history) // 2
     produce_records(bootstrap, history[:half])
-    with WorkerProcess(bootstrap, redis_server.url) as first:
+    with WorkerProcess(bootstrap, redis_server.url, env=env) as first:
         wait_for_metric(first, "churnwatch_events_total", lambda n: n >= 1, 120)
         joined = time.monotonic()
-        with WorkerProcess(bootstrap, redis_server.url) as second:
+        with WorkerProcess(bootstrap, redis_server.url, env=env) as second:
             wait_until(lambda: ready(second), timeout=30, what="the second worker to be assigned")
             rebalance_s = time.monotonic() - joined
             later = threading.Thread(target=produce_live, args=(bootstrap, history[half:]))

@@ -25,21 +25,31 @@ def produce_records(bootstrap: str, records: Iterable[ReplayRecord]) -> int:
     return count
 
 
-def produce_live(bootstrap: str, records: Iterable[ReplayRecord], step_s: int = 1800) -> int:
+def produce_live(
+    bootstrap: str, records: Iterable[ReplayRecord], step_s: int = 1800, days_per_s: float = 2.0
+) -> int:
     """Produce history while workers read it, one `step_s` of event time at a time, each step
-    delivered whole before the next begins. Topics reach the broker unevenly within a step
-    (the producer batches each partition on its own), so a worker may take a topic that is
-    momentarily caught up for quiet; a step shorter than the evaluation delay (60 min by
-    default) keeps that from moving any evaluation, as live traffic's small skew does."""
-    producer, count = _producer(bootstrap), 0
+    delivered whole before the next begins (no topic runs more than a step ahead of another
+    on the broker), at `days_per_s` of event time per second. A worker still sees some skew:
+    it takes a topic read up to its last known highwater for caught up while others run on.
+    Unpaced, this history goes out at ~17 days a second, and a highwater a tenth of a second
+    old is days behind; paced, it is hours. Tests that compare with the oracle give
+    evaluations a delay longer than that skew."""
+    producer, count, steps = _producer(bootstrap), 0, 0
+    wall_per_step = step_s / (days_per_s * 86400)
+    started = time.monotonic()
     step: list[ReplayRecord] = []
     for record in records:
         if step and _step_of(record, step_s) != _step_of(step[0], step_s):
-            count += _produce(producer, step)
-            assert producer.flush(60) == 0, "records left undelivered"
+            count, steps = count + _deliver(producer, step), steps + 1
+            time.sleep(max(0.0, started + steps * wall_per_step - time.monotonic()))  # pace
             step = []
         step.append(record)
-    count += _produce(producer, step)
+    return count + _deliver(producer, step)
+
+
+def _deliver(producer: Producer, records: list[ReplayRecord]) -> int:
+    count = _produce(producer, records)
     assert producer.flush(60) == 0, "records left undelivered"
     return count
 
