@@ -5,10 +5,12 @@ out near 7.5k events/s), so the worker reads with a batched aiokafka consumer in
 Faust for what it does well around it: the web server, timers and the process lifecycle.
 
 One batch at a time: decode and apply (the pipeline), then publish its outputs. Every commit
-interval (or as soon as the input goes quiet), in order: the state of every customer changed
-since the last time, the serving store, then the offsets of every batch that state covers — so
-a crash anywhere replays the batches since the last commit, which re-emit the same ids and
-double-count nothing (re-delivered events are deduped by `event_id`).
+interval, what changed since the last time is cut at a batch boundary (`agents.cut`) and
+serialised a slice per batch; once it is, in order: the state of every customer in the cut,
+the clocks, the serving store, then the offsets of every batch the cut covers — so a crash
+anywhere replays the batches since the last commit, which re-emit the same ids and
+double-count nothing (re-delivered events are deduped by `event_id`). A quiet input cuts at
+once; a revocation or a stop writes everything at once.
 """
 
 from __future__ import annotations
@@ -23,15 +25,15 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 
-from agents.changelog import ChangelogStore, clock_key, directory_key
+from agents.changelog import ChangelogStore
 from agents.changelog_writer import ChangelogWriter
+from agents.cut import Cut, PendingState
 from agents.heap import GcCallback, Heap, watch_pauses
 from agents.metrics import Metrics
 from agents.pipeline import Emissions, Pipeline
 from agents.redis_sink import RedisRiskSink
 from agents.task_guard import TaskGuard
 from config.settings import Settings
-from streams.engine import PartitionClock
 from streams.state import CustomerState
 from topics.catalog import ALERTS, CLOCK_TOPICS, DEADLETTER, INPUT_TOPICS, INTERNAL_TOPICS, TASKS
 
@@ -43,6 +45,9 @@ POLL_MS = 100
 # Outputs do not wait: they go out with every batch.
 FLUSH_EVERY_S = Settings.commit_interval_s
 FLUSH_MAX_STATES = 50_000
+# States serialised after each batch while a cut is open: ~30 ms at ~30 us a state, so a
+# cut of 10k customers is written within a second or two of batches, never in one pause.
+SLICE_STATES = 1000
 
 
 class Ingest:
@@ -65,6 +70,9 @@ class Ingest:
         self.pipeline, self.store, self.sink, self.metrics = pipeline, store, sink, metrics
         self.guard, self.writer = guard, writer
         self.pending = PendingState()
+        self.cut: Cut | None = None  # being serialised; written once it is
+        self.writing: asyncio.Task[None] | None = None  # the last cut's write, in the background
+        pipeline.before_change = self._before_change
         self.flush_every_s = flush_every_s
         self.heap = heap or Heap()
         self._gc_watch: GcCallback | None = None
@@ -131,9 +139,9 @@ class Ingest:
         assert consumer is not None, "start() first"
         batches = await consumer.getmany(timeout_ms=POLL_MS, max_records=BATCH_MAX)
         if not batches:
-            async with self.lock:  # a quiet input still gets its state out
-                if not self.halted and not self.pending.empty:
-                    await self.flush()
+            async with self.lock:  # a quiet input still gets its state out, a slice a poll
+                if not self.halted:
+                    await self.flush_slice(quiet=True)
             return
         async with self.lock:
             if self.halted:
@@ -145,29 +153,72 @@ class Ingest:
             emissions = self.pipeline.process(messages, idle)
             await self.publish(emissions)
             self.pending.add(emissions, {tp: rs[-1].offset + 1 for tp, rs in batches.items()})
-            if self.pending.due(self.flush_every_s, FLUSH_MAX_STATES):
-                await self.flush()
+            await self.flush_slice()
             self.pipeline.observe_clocks()
             await self.observe_lag()
 
+    async def flush_slice(self, quiet: bool = False) -> None:
+        """A slice of the open cut; the cut written once serialised; a new one when due, or
+        at once when the input is `quiet` (an empty poll: nothing is coming to wait for).
+        Not all at once on a quiet poll: one can come between two batches of busy input."""
+        written = self._written()
+        due = quiet or self.pending.due(self.flush_every_s, FLUSH_MAX_STATES)
+        if self.cut is None and due and not self.pending.empty:
+            self.cut, self.pending = Cut(self.pending), PendingState()
+        if self.cut is not None:
+            self.cut.serialise(SLICE_STATES)
+            if self.cut.serialised and written:
+                # In the background: batches go on while the broker acknowledges. One write
+                # at a time, so cuts land and commit in order.
+                self.writing, self.cut = asyncio.create_task(self.write(self.cut)), None
+
+    def _written(self) -> bool:
+        """Whether the last background write is over; raises what made it fail (the worker
+        then stops, and its successor replays from the last commit)."""
+        if self.writing is None:
+            return True
+        if not self.writing.done():
+            return False
+        self.writing.result()
+        self.writing = None
+        return True
+
     async def flush(self) -> None:
+        """Everything processed so far, written now: the open cut, then the rest (a
+        revocation or a stop)."""
+        if self.writing is not None:
+            await asyncio.wait([self.writing])
+            self._written()
+        if self.cut is not None:
+            self.cut.serialise()
+            await self.write(self.cut)
+        if not self.pending.empty:
+            self.cut, self.pending = Cut(self.pending), PendingState()
+            self.cut.serialise()
+            await self.write(self.cut)
+
+    async def write(self, cut: Cut) -> None:
         """State, then clocks, then the serving store, then the offsets of every batch they
         cover: a crash before the commit replays those batches, whose outputs are already out
-        and come again with the same ids."""
-        pending = self.pending
-        if pending.empty:
-            return
-        # Kept until committed (callers hold the lock: no batch adds to it meanwhile), so a
-        # failed write is retried whole, never skipped by a later commit.
-        await self.publish_state(pending)
-        await self.sink.write(list(pending.risk.values()))
+        and come again with the same ids. The cut stays open until committed (callers hold
+        the lock, or hold `writing`), so a failed write is never skipped by a later commit."""
+        await self.writer.write(cut.records())
+        # Clocks last and alone, so each partition's final record batch holds one record:
+        # the embedded broker's high watermark is then exact for any reader that trusts it.
+        await self.writer.write(cut.clocks)
+        await self.sink.write(cut.risk)
         consumer = self.consumer
         assert consumer is not None
         started = time.perf_counter()
-        await consumer.commit(pending.offsets)
+        await consumer.commit(cut.offsets)
         self.metrics.commit_latency.observe(time.perf_counter() - started)
-        self.pending = PendingState()
+        if self.cut is cut:
+            self.cut = None
         self.heap.settle()  # what survived this long is long-lived: see agents.heap
+
+    def _before_change(self, state: CustomerState) -> None:
+        if self.cut is not None:
+            self.cut.before_change(state)
 
     async def observe_lag(self) -> None:
         consumer = self.consumer
@@ -216,17 +267,6 @@ class Ingest:
             self.metrics.latency.observe(max(0.0, now - em.oldest_timestamp))
         self.metrics.last_event.set(now)
 
-    async def publish_state(self, pending: PendingState) -> None:
-        await self.writer.write(
-            [(p, s.customer_id.encode(), s.to_bytes()) for p, s in pending.states.values()]
-            + [(p, directory_key(d), value) for (p, d), value in pending.directory.items()]
-        )
-        # Clocks last and alone, so each partition's final record batch holds one record:
-        # the embedded broker's high watermark is then exact for any reader that trusts it.
-        await self.writer.write(
-            [(p, clock_key(p), c.to_bytes()) for p, c in pending.clocks.items()]
-        )
-
     async def on_revoked(self, revoked: set[TopicPartition]) -> None:
         async with self.lock:  # the batch in flight finishes first; its state goes out now
             try:
@@ -237,7 +277,8 @@ class Ingest:
                 # owner has them), so the worker stops and its successor replays.
                 log.exception("state flush failed while partitions were revoked")
                 self.failed = exc
-                self.pending = PendingState()  # never to be written: see above
+                self.cut, self.pending = None, PendingState()  # never to be written: see above
+                self.writing = None
             finally:
                 self.pipeline.forget({tp.partition for tp in revoked})
                 self.metrics.rebalances.inc()
@@ -270,31 +311,3 @@ def _json(value: dict[str, Any]) -> bytes:
 async def _delivered(futures: list[Any]) -> None:
     if futures:
         await asyncio.gather(*futures)
-
-
-class PendingState:
-    """Changed state and processed offsets since the last flush (latest value per key)."""
-
-    def __init__(self) -> None:
-        self.states: dict[tuple[int, str], tuple[int, CustomerState]] = {}
-        self.directory: dict[tuple[int, str], bytes] = {}
-        self.clocks: dict[int, PartitionClock] = {}
-        self.risk: dict[str, CustomerState] = {}
-        self.offsets: dict[TopicPartition, int] = {}
-        self.since = time.monotonic()
-
-    @property
-    def empty(self) -> bool:
-        return not (self.states or self.directory or self.clocks or self.risk or self.offsets)
-
-    def add(self, em: Emissions, offsets: dict[TopicPartition, int]) -> None:
-        for partition, state in em.states:
-            self.states[(partition, state.customer_id)] = (partition, state)
-        for partition, digest, value in em.directory:
-            self.directory[(partition, digest)] = value
-        self.clocks.update(dict(em.clocks))
-        self.risk.update((state.customer_id, state) for state in em.risk)
-        self.offsets.update(offsets)
-
-    def due(self, every_s: float, max_states: int) -> bool:
-        return time.monotonic() - self.since >= every_s or len(self.states) >= max_states

@@ -80,6 +80,8 @@ class Pipeline:
         self.policy, self.cal, self.partitions = policy, cal, partitions
         self.metrics, self.store, self.wall_clock = metrics, store, wall_clock
         self.engines: dict[int, PartitionEngine] = {}
+        # Told before an engine changes a state (see `agents.cut`); engines made later get it.
+        self.before_change: Callable[[CustomerState], None] = lambda state: None
 
     def engine(self, partition: int) -> PartitionEngine:
         found = self.engines.get(partition)
@@ -88,6 +90,7 @@ class Pipeline:
             found = PartitionEngine(
                 partition, self.partitions, self.policy, self.cal, states, clock, directory
             )
+            found.before_change = self.before_change
             self.engines[partition] = found
         return found
 

@@ -25,12 +25,16 @@ contacts, and the resulting social facts. The wiring produces them keyed by `key
 each one read back to the engine of its partition (`handle_internal`); the directory entries
 this engine owns are persisted through `take_directory_changes` and given back to the
 constructor (`directory=`) on recovery.
+
+Before the engine changes a customer's state in any way, it calls `before_change(state)`:
+the wiring serialises a changed state lazily, a slice at a time, and must catch a state it
+still owes before it moves on (see `agents.cut`).
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,6 +137,7 @@ class PartitionEngine:
         self.outbox = Outbox()
         self.dirty: set[str] = set()
         self.clock_dirty = False
+        self.before_change: Callable[[CustomerState], None] = _unwatched
         self._lateness_s = int(policy.ingest.allowed_lateness_hours * 3600)
         self._delay_s = int(policy.ingest.evaluation_delay_minutes * 60)
         self._dedupe_days = max(1, int(policy.ingest.dedupe_horizon_hours // 24) + 1)
@@ -167,6 +172,8 @@ class PartitionEngine:
             return rejected
         if state is None:
             state = self.states[event.customer_id] = CustomerState(event.customer_id)
+        else:
+            self.before_change(state)
         self._advance_topic(event)
         day = self.cal.day(event.ts)
         if self._replayed_past_memory(state, event, day):
@@ -318,6 +325,7 @@ class PartitionEngine:
         state = self.states.get(customer_id)
         if state is None or ts not in state.due:
             return
+        self.before_change(state)
         state.due.remove(ts)
         self._evaluate(state, ts, self.cal.day(ts) - 1)
 
@@ -326,6 +334,7 @@ class PartitionEngine:
         forget_ids_before = self._ids_kept_from()
         self.population.prune(keep_days_from)
         for state in self.states.values():
+            self.before_change(state)
             state.prune_days(keep_days_from)
             state.forget_before(forget_ids_before)
             state.fold_facts(midnight, midnight - self._fact_days * DAY_S)
@@ -397,7 +406,10 @@ class PartitionEngine:
             return self._route_contact_churn(key, news)
         if topic == SOCIAL:
             state = self.states.get(key)
-            if state is None or not hear_of_churn(state, news):
+            if state is None:
+                return False
+            self.before_change(state)
+            if not hear_of_churn(state, news):
                 return False
             self.dirty.add(key)
             return True
@@ -425,6 +437,10 @@ class PartitionEngine:
         changed = [self.states[c] for c in self.dirty if c in self.states]
         self.dirty = set()
         return changed
+
+
+def _unwatched(state: CustomerState) -> None:
+    """No one is waiting to serialise states (the offline runner, tests)."""
 
 
 def _evaluated_since(state: CustomerState, moment: int) -> bool:

@@ -1,11 +1,13 @@
 """The ingest loop's rebalance rule, on plain values: a flush that fails while partitions are
-revoked halts the worker and drops what it held (its partitions' new owner replays them)."""
+revoked halts the worker and drops what it held (its partitions' new owner replays them);
+a background write that failed stops the worker at its next step."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any, cast
 
+import pytest
 from aiokafka import TopicPartition
 from prometheus_client import CollectorRegistry
 
@@ -41,3 +43,21 @@ def test_a_failed_flush_on_revocation_halts_and_keeps_nothing_to_write_later() -
     assert isinstance(ingest.failed, ChangelogError)
     assert ingest.halted and ingest.pending.empty
     assert pipeline.forgotten == {0}
+
+
+def test_a_background_write_that_failed_stops_the_next_step() -> None:
+    ingest = Ingest(
+        {}, "group", 10.0, cast(Any, _Pipeline()), cast(Any, None), cast(Any, None),
+        Metrics(CollectorRegistry()), cast(Any, None), cast(Any, _FailingWriter()),
+    )  # fmt: skip
+    cdr0 = TopicPartition("telecom.cdr", 0)
+
+    async def two_quiet_polls() -> None:
+        ingest.pending.add(Emissions(states=[(0, CustomerState("C000001"))]), {cdr0: 7})
+        await ingest.flush_slice(quiet=True)  # cut, serialised, written in the background
+        assert ingest.writing is not None and ingest.cut is None
+        await asyncio.wait([ingest.writing])
+        with pytest.raises(ChangelogError):
+            await ingest.flush_slice(quiet=True)
+
+    asyncio.run(two_quiet_polls())

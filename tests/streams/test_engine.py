@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from config.policy import Policy, policy_from_dict
+from sim.population import SimConfig, simulate
 from streams.engine import (
     DUPLICATE,
     PartitionClock,
@@ -17,8 +18,8 @@ from streams.engine import (
     fact_horizon_days,
     usage_horizon_days,
 )
-from streams.offline import ReplayRecord, run_offline
-from streams.state import CALLS_OUT, DATA_SESSIONS, SMS_OUT, VOICE_OUT_S
+from streams.offline import OfflineRunner, ReplayRecord, run_offline
+from streams.state import CALLS_OUT, DATA_SESSIONS, SMS_OUT, VOICE_OUT_S, CustomerState
 from tests.streams.scenarios import (
     BASE_DAY,
     PARTITIONS,
@@ -596,3 +597,47 @@ def test_urgent_events_of_one_second_give_the_same_alerts_however_the_input_is_b
         return [(a.alert_id, a.ts, a.score) for a in engine.take_outbox().alerts]
 
     assert alerts(1) == alerts(len(events)) == alerts(7)
+
+
+class _Announced:
+    """Every engine's `before_change`: which states were announced since the last look, and
+    those announced only after they had changed already."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+        self.before: dict[str, bytes] = {}  # every state as of the last look
+        self.late: list[str] = []
+
+    def __call__(self, state: CustomerState) -> None:
+        first = state.customer_id not in self.ids
+        self.ids.add(state.customer_id)
+        was = self.before.get(state.customer_id)
+        if first and was is not None and state.to_json() != was:
+            self.late.append(state.customer_id)
+
+
+def _changed_unannounced(records: list[ReplayRecord], policy: Policy) -> list[str]:
+    """Customers whose state changed, record by record, without `before_change` first."""
+    runner, announced = OfflineRunner(policy, UTC, PARTITIONS), _Announced()
+    for partition in range(PARTITIONS):
+        runner.engine(partition).before_change = announced
+    silent = []
+    for record in records:
+        runner.feed(record)
+        now = {c: s.to_json() for e in runner.engines.values() for c, s in e.states.items()}
+        silent += [c for c, raw in now.items() if c in announced.before
+                   and raw != announced.before[c] and c not in announced.ids]  # fmt: skip
+        announced.before, announced.ids = now, set()
+    return silent + announced.late
+
+
+def test_no_state_changes_without_before_change_first() -> None:
+    """What lets the worker serialise a cut lazily (`agents.cut`): events, urgent and
+    day-close evaluations, pruning and a contact's churn news all announce the state they
+    are about to change."""
+    from tests.streams.test_social import LOUD, _circle
+
+    assert _changed_unannounced(merged(*_circle()), LOUD) == []
+    _, sim = simulate(SimConfig(customers=10, days=60, seed=4))
+    records = [ReplayRecord(r.topic, r.key, orjson.dumps(r.value)) for r in sim]
+    assert _changed_unannounced(records, Policy()) == []
