@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from itertools import groupby
 from typing import Any
 
 import orjson
@@ -19,10 +20,7 @@ from streams.offline import ReplayRecord
 
 def produce_records(bootstrap: str, records: Iterable[ReplayRecord]) -> int:
     """Produce raw records with Kafka's partitioner, as every upstream feed must."""
-    producer = _producer(bootstrap)
-    count = _produce(producer, records)
-    assert producer.flush(60) == 0, "records left undelivered"
-    return count
+    return _deliver(_producer(bootstrap), records)
 
 
 def produce_live(
@@ -35,20 +33,17 @@ def produce_live(
     Unpaced, this history goes out at ~17 days a second, and a highwater a tenth of a second
     old is days behind; paced, it is hours. Tests that compare with the oracle give
     evaluations a delay longer than that skew."""
-    producer, count, steps = _producer(bootstrap), 0, 0
+    producer, count = _producer(bootstrap), 0
     wall_per_step = step_s / (days_per_s * 86400)
     started = time.monotonic()
-    step: list[ReplayRecord] = []
-    for record in records:
-        if step and _step_of(record, step_s) != _step_of(step[0], step_s):
-            count, steps = count + _deliver(producer, step), steps + 1
-            time.sleep(max(0.0, started + steps * wall_per_step - time.monotonic()))  # pace
-            step = []
-        step.append(record)
-    return count + _deliver(producer, step)
+    steps = groupby(records, key=lambda record: _step_of(record, step_s))
+    for done, (_, step) in enumerate(steps, 1):
+        count += _deliver(producer, step)
+        time.sleep(max(0.0, started + done * wall_per_step - time.monotonic()))  # pace
+    return count
 
 
-def _deliver(producer: Producer, records: list[ReplayRecord]) -> int:
+def _deliver(producer: Producer, records: Iterable[ReplayRecord]) -> int:
     count = _produce(producer, records)
     assert producer.flush(60) == 0, "records left undelivered"
     return count
