@@ -163,8 +163,8 @@ class Ingest:
         Not all at once on a quiet poll: one can come between two batches of busy input."""
         written = self._written()
         due = quiet or self.pending.due(self.flush_every_s, FLUSH_MAX_STATES)
-        if self.cut is None and due and not self.pending.empty:
-            self.cut, self.pending = Cut(self.pending), PendingState()
+        if self.cut is None and due:
+            self._seal()
         if self.cut is not None:
             self.cut.serialise(SLICE_STATES)
             if self.cut.serialised and written:
@@ -189,19 +189,24 @@ class Ingest:
         if self.writing is not None:
             await asyncio.wait([self.writing])
             self._written()
-        if self.cut is not None:
+        if self.cut is None:
+            self._seal()
+        while self.cut is not None:  # the open cut, then one of what came after it
             self.cut.serialise()
             await self.write(self.cut)
+            self.cut = None  # only once committed: a failed write is retried whole
+            self._seal()
+
+    def _seal(self) -> None:
+        """What is pending becomes the open cut (when anything is)."""
         if not self.pending.empty:
             self.cut, self.pending = Cut(self.pending), PendingState()
-            self.cut.serialise()
-            await self.write(self.cut)
 
     async def write(self, cut: Cut) -> None:
         """State, then clocks, then the serving store, then the offsets of every batch they
         cover: a crash before the commit replays those batches, whose outputs are already out
-        and come again with the same ids. The cut stays open until committed (callers hold
-        the lock, or hold `writing`), so a failed write is never skipped by a later commit."""
+        and come again with the same ids. One write at a time (callers hold the lock, or
+        `writing`), so a failed write is never skipped by a later commit."""
         await self.writer.write(cut.records())
         # Clocks last and alone, so each partition's final record batch holds one record:
         # the embedded broker's high watermark is then exact for any reader that trusts it.
@@ -212,8 +217,6 @@ class Ingest:
         started = time.perf_counter()
         await consumer.commit(cut.offsets)
         self.metrics.commit_latency.observe(time.perf_counter() - started)
-        if self.cut is cut:
-            self.cut = None
         self.heap.settle()  # what survived this long is long-lived: see agents.heap
 
     def _before_change(self, state: CustomerState) -> None:

@@ -16,7 +16,7 @@ from typing import Protocol
 from agents.metrics import Metrics
 from config.policy import Policy
 from streams.calendar import Calendar
-from streams.engine import DUPLICATE, Outbox, PartitionClock, PartitionEngine
+from streams.engine import DUPLICATE, Outbox, PartitionClock, PartitionEngine, unwatched
 from streams.evaluate import ChurnObserved
 from streams.playbook import in_holdout
 from streams.reasons import NO_CATEGORY
@@ -81,7 +81,7 @@ class Pipeline:
         self.metrics, self.store, self.wall_clock = metrics, store, wall_clock
         self.engines: dict[int, PartitionEngine] = {}
         # Told before an engine changes a state (see `agents.cut`); engines made later get it.
-        self.before_change: Callable[[CustomerState], None] = lambda state: None
+        self.before_change: Callable[[CustomerState], None] = unwatched
 
     def engine(self, partition: int) -> PartitionEngine:
         found = self.engines.get(partition)

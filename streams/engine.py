@@ -137,7 +137,7 @@ class PartitionEngine:
         self.outbox = Outbox()
         self.dirty: set[str] = set()
         self.clock_dirty = False
-        self.before_change: Callable[[CustomerState], None] = _unwatched
+        self.before_change: Callable[[CustomerState], None] = unwatched
         self._lateness_s = int(policy.ingest.allowed_lateness_hours * 3600)
         self._delay_s = int(policy.ingest.evaluation_delay_minutes * 60)
         self._dedupe_days = max(1, int(policy.ingest.dedupe_horizon_hours // 24) + 1)
@@ -439,7 +439,7 @@ class PartitionEngine:
         return changed
 
 
-def _unwatched(state: CustomerState) -> None:
+def unwatched(state: CustomerState) -> None:
     """No one is waiting to serialise states (the offline runner, tests)."""
 
 
