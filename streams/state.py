@@ -79,6 +79,10 @@ class CustomerState:
     early_outcomes: dict[str, tuple[str, int]] = field(default_factory=dict)
     # Top contacts by interaction count (phone digests only, never numbers), bounded by policy.
     contacts: dict[str, int] = field(default_factory=dict)
+    # Every id in `seen`, for a lookup that does not grow with traffic (a busy customer holds
+    # hundreds of ids). Not serialised: built at the first lookup after a load or a day's
+    # forgetting, so a customer with no traffic that day holds none.
+    _seen_index: set[int] | None = field(default=None, repr=False, compare=False)
 
     # --- usage -------------------------------------------------------------------------
     def bucket(self, day: int) -> list[int]:
@@ -102,15 +106,23 @@ class CustomerState:
         return True
 
     def has_seen(self, key: int) -> bool:
-        return any(key in keys for keys in self.seen.values())
+        index = self._seen_index
+        if index is None:
+            index = self._seen_index = {k for keys in self.seen.values() for k in keys}
+        return key in index
 
     def note_seen(self, key: int, day: int) -> None:
         """Record an id known to be new (`has_seen` asked already)."""
         self.seen.setdefault(day, []).append(key)
+        if self._seen_index is not None:
+            self._seen_index.add(key)
 
     def forget_before(self, day: int) -> None:
-        for old in [d for d in self.seen if d < day]:
-            del self.seen[old]
+        old = [d for d in self.seen if d < day]
+        for gone in old:
+            del self.seen[gone]
+        if old:
+            self._seen_index = None
         if self.ids_from is None or day > self.ids_from:
             self.ids_from = day
 

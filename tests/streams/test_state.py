@@ -60,7 +60,8 @@ def _full_state() -> CustomerState:
 
 def test_every_field_survives_a_round_trip():
     state = _full_state()
-    names = {f.name for f in dataclasses.fields(CustomerState)}
+    # Derived fields (compare=False: the dedupe index) are rebuilt, not written.
+    names = {f.name for f in dataclasses.fields(CustomerState) if f.compare}
     defaults = CustomerState("C000042")
     unchanged = {n for n in names if getattr(state, n) == getattr(defaults, n)}
     assert unchanged == {"customer_id"}  # the fixture really exercises every field
@@ -147,6 +148,16 @@ def test_forget_before_drops_old_days_of_ids_only():
     state.forget_before(102)
     assert state.remember(event_key("old"), 103) is True  # forgotten: accepted again
     assert state.remember(event_key("new"), 103) is False
+
+
+def test_remembered_ids_survive_a_round_trip_and_the_lookup_index_is_not_written():
+    state = CustomerState("C000001")
+    state.remember(event_key("ev-1"), 100)  # builds the index
+    back = CustomerState.from_bytes(state.to_bytes())
+    assert back == state
+    assert orjson.loads(state.to_json())["s"] == {"100": [event_key("ev-1")]}
+    assert back.remember(event_key("ev-1"), 101) is False
+    assert back.remember(event_key("ev-2"), 101) is True
 
 
 def test_a_state_knows_from_which_day_it_still_remembers_ids():
