@@ -76,6 +76,7 @@ class Ingest:
         self.flush_every_s = flush_every_s
         self.heap = heap or Heap()
         self._gc_watch: GcCallback | None = None
+        self._gc_thresholds: tuple[int, ...] | None = None  # to restore on stop
         self.lock = asyncio.Lock()  # one batch or one rebalance step at a time
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
@@ -94,6 +95,7 @@ class Ingest:
 
     async def start(self) -> None:
         self._gc_watch = watch_pauses(self.metrics.gc_pause)
+        self._gc_thresholds = self.heap.adopt()
         self.producer = AIOKafkaProducer(acks="all", linger_ms=5, **self.client_config)
         await self.producer.start()
         self.consumer = AIOKafkaConsumer(
@@ -126,6 +128,8 @@ class Ingest:
         await self.sink.close()
         if self._gc_watch in gc.callbacks:
             gc.callbacks.remove(self._gc_watch)
+        if self._gc_thresholds is not None:
+            gc.set_threshold(*self._gc_thresholds)
 
     async def run(self) -> None:
         while not self.stopping:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client import CollectorRegistry, Histogram
 
-from agents.heap import Heap, watch_pauses
+from agents.heap import YOUNG_OBJECTS, Heap, watch_pauses
 
 
 class _Node:
@@ -69,3 +69,12 @@ def test_every_collection_is_timed_by_generation() -> None:
     for generation in ("0", "2"):
         count = registry.get_sample_value("pauses_seconds_count", {"generation": generation})
         assert count is not None and count >= 1
+
+
+def test_adopt_spaces_young_collections_and_returns_what_it_replaced() -> None:
+    before = gc.get_threshold()
+    try:
+        assert Heap().adopt() == before
+        assert gc.get_threshold() == (YOUNG_OBJECTS, *before[1:])
+    finally:
+        gc.set_threshold(*before)
