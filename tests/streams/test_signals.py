@@ -4,11 +4,13 @@ their modules (test_usage_signals, test_crm_signals, test_billing_signals, test_
 
 from __future__ import annotations
 
+import dataclasses
+
 from config.policy import SIGNAL_IDS as POLICY_SIGNAL_IDS
 from config.policy import SignalPolicy
 from streams.apply import phone_digest
 from streams.features import FEATURE_IDS
-from streams.signals import CATALOGUE, SIGNAL_IDS, all_signals, ramp
+from streams.signals import CATALOGUE, SIGNAL_IDS, all_signals, ramp, running
 from streams.social import CONTACT_CHURNED
 from tests.streams.scenarios import Life, day_close, midnight, state_of
 
@@ -31,6 +33,18 @@ def test_ramp_runs_downwards_for_a_share_that_falls_as_the_risk_rises():
 def test_the_catalogue_is_the_policys_signal_list():
     assert SIGNAL_IDS == POLICY_SIGNAL_IDS
     assert len(CATALOGUE) == 14 + len(FEATURE_IDS)
+
+
+def test_only_enabled_features_run_and_each_policy_gets_its_own_list():
+    catalogue = dict(CATALOGUE)
+    usage_drop, hotline = catalogue["usage_drop"], catalogue["hotline_calls"]
+    with_hotline = dataclasses.replace(
+        P, hotline_calls=dataclasses.replace(P.hotline_calls, enabled=True)
+    )
+    assert len(running(P)) == 14 and usage_drop in running(P)
+    assert hotline not in running(P)
+    assert hotline in running(with_hotline) and len(running(with_hotline)) == 15
+    assert hotline not in running(P)  # asked again: worked out again, not the last answer
 
 
 def _everything_at_once() -> Life:
