@@ -123,8 +123,10 @@ class CustomerView:
     def facts(self, kinds: frozenset[str], within_days: float) -> list[Fact]:
         """Facts of these kinds from `within_days` before `as_of` up to it, in the state's
         order (time, then kind)."""
-        start = self.as_of - int(within_days * DAY_S)
         by_kind = self._by_kind if self._by_kind is not None else self._index_facts()
+        if not by_kind:
+            return []  # most customers, most days: a dozen signals ask, none need a list
+        start = self.as_of - int(within_days * DAY_S)
         found = [f for kind in kinds for f in by_kind.get(kind, ()) if f[0] >= start]
         if len(kinds) > 1:
             found.sort(key=_time_and_kind)  # stable: equal facts keep their arrival order
