@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint fmt schemas clean services
+.PHONY: run test lint fmt schemas clean services bench-pipeline-ir
 
 run: $(BIN)/churnwatch services  ## the demo on embedded broker + Redis
 	$(BIN)/churnwatch demo
@@ -25,6 +25,17 @@ fmt: $(BIN)/churnwatch
 
 schemas: $(BIN)/churnwatch  ## regenerate topics/schemas/*.json from the record models
 	$(BIN)/python -m topics.schemas
+
+# Instructions per event of one round of churnwatch.bench_pipeline --quick, under valgrind
+# (Debian): two rounds minus one, so start-up and the workload's generation cancel out. Steady
+# to a fraction of a percent where CPU time moves 10-20% from run to run: for A/B of the hot path.
+bench-pipeline-ir: $(BIN)/churnwatch
+	@command -v valgrind >/dev/null || $(SUDO) apt-get install -y -qq valgrind >/dev/null
+	@ir() { PYTHONHASHSEED=0 valgrind --tool=cachegrind --cache-sim=no \
+	    --cachegrind-out-file=/dev/null $(BIN)/python -m churnwatch.bench_pipeline --quick \
+	    --rounds $$1 2>&1 | awk '/I +refs/ { gsub(",", "", $$NF); print $$NF }'; }; \
+	  one=$$(ir 1); two=$$(ir 2); \
+	  echo "instructions per event, one round of 20,000 events: $$(( (two - one) / 20000 ))"
 
 # The project installed into .venv/ (editable), with the dev tools.
 $(BIN)/churnwatch: pyproject.toml
