@@ -1,7 +1,7 @@
 """The worker's CPU path without Kafka or Redis: `python -m churnwatch.bench_pipeline`.
 
 The bench workload (seeded, 200k events over 10k customers; `--quick` a tenth) goes through
-the worker's own `Pipeline` in batches of `BATCH` messages, as the worker reads them: decode,
+the worker's own `Pipeline` in batches of `BATCH_MAX` messages, as the worker reads them: decode,
 validate, apply, the event-time clock with its day closes and evaluations, the cut of changed
 state every `CUT_EVERY` batches serialised a slice per batch, the serving store's fields, and
 the heap settled after each cut. It prints the process CPU per event of each round.
@@ -27,19 +27,19 @@ from prometheus_client import CollectorRegistry
 
 from agents.cut import Cut, PendingState
 from agents.heap import Heap
+from agents.ingest import BATCH_MAX, SLICE_STATES
 from agents.metrics import Metrics
 from agents.pipeline import Pipeline, Recovered
 from agents.redis_sink import risk_fields
+from churnwatch.bench import QUICK, WORKER_ENV, BenchConfig
 from churnwatch.bench_workload import Workload
 from config.policy import Policy
 from streams.calendar import Calendar
 from streams.state import CustomerState
 from topics.partitioning import partition_for
 
-BATCH = 5000  # the worker's BATCH_MAX: a backlog is read in full batches
 CUT_EVERY = 25  # batches: about the worker's five-second commit interval at its rate
-SLICE = 1000  # the worker's SLICE_STATES
-PARTITIONS = 8
+PARTITIONS = int(WORKER_ENV["CHURNWATCH_PARTITIONS"])  # what the bench runs workers with
 WALL_CLOCK = 1_800_000_000.0  # after the workload: no event is refused as from the future
 
 
@@ -80,8 +80,8 @@ def run_once(batch_of: Sequence[Message], ends: dict[tuple[str, int], int]) -> f
     thresholds = flow.heap.adopt()
     try:
         started = time.process_time()
-        for at in range(0, len(batch_of), BATCH):
-            flow.batch(batch_of[at : at + BATCH], ends)
+        for at in range(0, len(batch_of), BATCH_MAX):
+            flow.batch(batch_of[at : at + BATCH_MAX], ends)
         flow.finish()
         return time.process_time() - started
     finally:  # the worker's heap settings were this round's, not the caller's
@@ -113,7 +113,7 @@ class _Flow:
         if self.cut is None and self.batches % CUT_EVERY == 0:
             self.cut, self.pending = Cut(self.pending), PendingState()
         if self.cut is not None:
-            self.cut.serialise(SLICE)
+            self.cut.serialise(SLICE_STATES)
             if self.cut.serialised:
                 self.cut.records()
                 self.cut = None
@@ -132,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="1k customers, 20k events")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
-    workload = Workload(1_000, 20_000, 7) if args.quick else Workload(10_000, 200_000, 7)
+    workload = (QUICK if args.quick else BenchConfig()).workload  # `churnwatch bench`'s own
     batch_of, ends = messages(workload)
     rounds = [run_once(batch_of, ends) for _ in range(args.rounds)]
     per_event = " ".join(f"{1e6 * s / len(batch_of):.1f}" for s in rounds)
