@@ -16,8 +16,8 @@ heap is unfrozen and collected whole.
 Between two freezes the young collections still walk what survives them: the day buckets,
 facts and ids that events add to states. At CPython's default (a collection every 700 new
 container objects) the benchmark's worker ran ~1,000 young, ~95 middle and ~7 full
-collections, 1.2 s in all, of ~17 s of CPU; a young collection every `YOUNG_OBJECTS` ran 7,
-4 and none, ~0.5 s, each pause ~30 ms (see `Heap.adopt`).
+collections, 1.2 s in all, of ~17 s of CPU; a young collection every `YOUNG_OBJECTS` ran 25,
+4 and none, ~0.46 s, each young pause ~10 ms (see `Heap.adopt`).
 """
 
 from __future__ import annotations
