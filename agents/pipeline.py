@@ -15,10 +15,10 @@ from typing import Protocol
 
 from agents.metrics import Metrics
 from config.policy import Policy
+from streams.at_risk import AtRiskTally, by_category, by_level, untasked
 from streams.calendar import Calendar
 from streams.engine import DUPLICATE, Outbox, PartitionClock, PartitionEngine, unwatched
 from streams.evaluate import ChurnObserved
-from streams.playbook import in_holdout
 from streams.reasons import NO_CATEGORY
 from streams.social import InternalRecord
 from streams.state import CustomerState
@@ -80,8 +80,12 @@ class Pipeline:
         self.policy, self.cal, self.partitions = policy, cal, partitions
         self.metrics, self.store, self.wall_clock = metrics, store, wall_clock
         self.engines: dict[int, PartitionEngine] = {}
-        # Told before an engine changes a state (see `agents.cut`); engines made later get it.
+        # Told before an engine changes a state (see `agents.cut`).
         self.before_change: Callable[[CustomerState], None] = unwatched
+        # Customers at risk per partition, recounted after each batch from the states its
+        # engine was about to change (`_changing`): a scrape reads counts, never every state.
+        self.at_risk: dict[int, AtRiskTally] = {}
+        self._changing: dict[int, list[CustomerState]] = {}
 
     def engine(self, partition: int) -> PartitionEngine:
         found = self.engines.get(partition)
@@ -90,9 +94,20 @@ class Pipeline:
             found = PartitionEngine(
                 partition, self.partitions, self.policy, self.cal, states, clock, directory
             )
-            found.before_change = self.before_change
+            found.before_change = self._watch(partition)
             self.engines[partition] = found
+            tally = AtRiskTally(self.policy.contact, self.policy.reason_category.fallback)
+            self.at_risk[partition] = tally.observe_all(states)
         return found
+
+    def _watch(self, partition: int) -> Callable[[CustomerState], None]:
+        changing = self._changing.setdefault(partition, [])
+
+        def before_change(state: CustomerState) -> None:
+            changing.append(state)
+            self.before_change(state)  # looked up at each call: the wiring may set it later
+
+        return before_change
 
     def all_states(self) -> Iterable[CustomerState]:
         """Every customer this worker owns now."""
@@ -103,6 +118,8 @@ class Pipeline:
         """Partitions revoked: their state now belongs to another worker."""
         for partition in partitions:
             self.engines.pop(partition, None)
+            self.at_risk.pop(partition, None)
+            self._changing.pop(partition, None)
 
     def process(
         self, messages: Sequence[RawMessage], idle: Mapping[tuple[str, int], bool]
@@ -123,8 +140,15 @@ class Pipeline:
             engine = self.engine(partition)
             engine.advance({t for t in CLOCK_TOPICS if idle.get((t, partition), False)})
             self._drain(partition, engine, out)
+        self._recount_at_risk()
         self.metrics.batch.observe(time.perf_counter() - started)
         return out
+
+    def _recount_at_risk(self) -> None:
+        for partition, changing in self._changing.items():
+            if changing:
+                self.at_risk[partition].observe_all(changing)
+                changing.clear()
 
     def _count_read(self, messages: Sequence[RawMessage]) -> None:
         """Events read, by topic: once a batch, not once an event (a labelled counter costs
@@ -232,23 +256,14 @@ class Pipeline:
         return name if name in self.policy.contact.report_regions else "other"
 
     def observe_population(self) -> None:
-        """Customers at risk by level, tier and stage (a scan of every state: on a timer and
-        at scrape time, never per batch)."""
-        at_risk: Counter[tuple[str, str, str]] = Counter()
-        untasked: Counter[tuple[str, str]] = Counter()
-        for state in self.all_states():
-            if state.level == "none" or state.churned_ts is not None:
-                continue
-            at_risk[(state.level, state.value_tier, state.stage)] += 1
-            now = state.last_eval_ts or 0
-            if not in_holdout(state.customer_id, self.policy.contact) and not any(
-                expiry > now for expiry, _ in state.open_tasks.values()
-            ):
-                untasked[(state.level, state.value_tier)] += 1
+        """Customers at risk by level, tier and stage, and those of them without a care task
+        (from the tallies: on a timer and at scrape time)."""
+        at_risk = by_level(self.at_risk.values())
+        without_task = untasked(self.at_risk.values())
         # Every combination, zeros included: "none at critical" is an answer, not a gap.
         for level in AT_RISK_LEVELS:
             for tier in VALUE_TIERS:
-                self.metrics.at_risk_untasked.labels(level, tier).set(untasked[(level, tier)])
+                self.metrics.at_risk_untasked.labels(level, tier).set(without_task[(level, tier)])
                 for stage in STAGES:
                     count = at_risk[(level, tier, stage)]
                     self.metrics.at_risk.labels(level, tier, stage).set(count)
@@ -270,14 +285,8 @@ class Pipeline:
 
     def observe_categories(self) -> None:
         """Customers at risk by the reason category of the alert that put them there, and
-        tier (a scan of every state, like `observe_population`: at scrape time, never per
-        batch)."""
-        fallback = self.policy.reason_category.fallback
-        at_risk: Counter[tuple[str, str]] = Counter()
-        for state in self.all_states():
-            if state.level == "none" or state.churned_ts is not None:
-                continue
-            at_risk[(state.alert_category or fallback, state.value_tier)] += 1
+        tier (from the tallies, like `observe_population`)."""
+        at_risk = by_category(self.at_risk.values())
         for category in REASON_CATEGORIES:
             for tier in VALUE_TIERS:
                 count = at_risk[(category, tier)]

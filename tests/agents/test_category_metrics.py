@@ -1,5 +1,5 @@
 """Customers at risk and churned by churn-reason category and value tier (issue #10): the
-batch step counts alerts and churns, the scrape-time scan counts who is at risk now."""
+batch step counts alerts and churns, and who is at risk now (read at scrape time)."""
 
 from __future__ import annotations
 
