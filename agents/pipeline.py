@@ -85,7 +85,7 @@ class Pipeline:
         # Customers at risk per partition, recounted after each batch from the states its
         # engine was about to change (`_changing`): a scrape reads counts, never every state.
         self.at_risk: dict[int, AtRiskTally] = {}
-        self._changing: dict[int, list[CustomerState]] = {}
+        self._changing: dict[int, dict[str, CustomerState]] = {}
 
     def engine(self, partition: int) -> PartitionEngine:
         found = self.engines.get(partition)
@@ -94,17 +94,18 @@ class Pipeline:
             found = PartitionEngine(
                 partition, self.partitions, self.policy, self.cal, states, clock, directory
             )
-            found.before_change = self._watch(partition)
-            self.engines[partition] = found
             tally = AtRiskTally(self.policy.contact, self.policy.reason_category.fallback)
             self.at_risk[partition] = tally.observe_all(states)
+            found.before_change = self._watch(partition)
+            self.engines[partition] = found
         return found
 
     def _watch(self, partition: int) -> Callable[[CustomerState], None]:
-        changing = self._changing.setdefault(partition, [])
+        # By customer: a batch that closes several days announces every state each time.
+        changing = self._changing.setdefault(partition, {})
 
         def before_change(state: CustomerState) -> None:
-            changing.append(state)
+            changing[state.customer_id] = state
             self.before_change(state)  # looked up at each call: the wiring may set it later
 
         return before_change
@@ -147,7 +148,7 @@ class Pipeline:
     def _recount_at_risk(self) -> None:
         for partition, changing in self._changing.items():
             if changing:
-                self.at_risk[partition].observe_all(changing)
+                self.at_risk[partition].observe_all(changing.values())
                 changing.clear()
 
     def _count_read(self, messages: Sequence[RawMessage]) -> None:

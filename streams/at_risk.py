@@ -3,9 +3,9 @@
 The at-risk gauges (by level, tier and stage; without an open care task; by reason category)
 used to be a scan of every customer at each metrics scrape: ~0.6 us a customer, so ~0.6 s of
 blocked event loop at a million customers, every scrape. A tally keeps each at-risk customer's
-`standing` and the count of each standing; the wiring hands it every state an engine may have
-changed (`observe`), and a scrape reads the counts. Customers not at risk — nearly all — hold
-nothing here.
+`standing` and the count of each standing; the wiring hands it every state an engine announced
+before changing it (`before_change`, a new customer's included), and a scrape reads the counts.
+Customers not at risk — nearly all — hold nothing here.
 """
 
 from __future__ import annotations

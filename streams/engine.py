@@ -26,9 +26,11 @@ each one read back to the engine of its partition (`handle_internal`); the direc
 this engine owns are persisted through `take_directory_changes` and given back to the
 constructor (`directory=`) on recovery.
 
-Before the engine changes a customer's state in any way, it calls `before_change(state)`:
-the wiring serialises a changed state lazily, a slice at a time, and must catch a state it
-still owes before it moves on (see `agents.cut`).
+Before the engine changes a customer's state in any way, it calls `before_change(state)`
+(a new customer's state included, right after it is made): the wiring serialises a changed
+state lazily, a slice at a time, and must catch a state it still owes before it moves on (see
+`agents.cut`); it also recounts the customers at risk from the states announced (see
+`streams.at_risk`).
 """
 
 from __future__ import annotations
@@ -172,8 +174,8 @@ class PartitionEngine:
             return rejected
         if state is None:
             state = self.states[event.customer_id] = CustomerState(event.customer_id)
-        else:
-            self.before_change(state)
+        # A new state too: whoever watches changes (the at-risk tally) learns of it here.
+        self.before_change(state)
         self._advance_topic(event)
         day = self.cal.day(event.ts)
         if self._replayed_past_memory(state, event, day):

@@ -3,13 +3,17 @@ they must always equal a fresh count of every state, and follow partitions in an
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from agents.pipeline import Pipeline
 from streams.at_risk import AtRiskTally, by_category, by_level, untasked
 from streams.engine import PartitionClock
 from streams.state import CustomerState
 from tests.agents.test_cut import _all_clock_topics, _batches, _internal
-from tests.agents.test_pipeline import Message, pipeline, sample
-from topics.records import ALERT_LEVELS, VALUE_TIERS
+from tests.agents.test_pipeline import Message, caught_up, messages_of, pipeline, sample
+from tests.support.story import Story
+from topics.partitioning import partition_for
+from topics.records import ALERT_LEVELS, REASON_CATEGORIES, STAGES, VALUE_TIERS
 
 
 def _recounted(p: Pipeline) -> AtRiskTally:
@@ -45,11 +49,22 @@ def test_the_gauges_read_the_tallies() -> None:
         if expected:
             break
     p.observe_population()
+    p.observe_categories()
     assert expected
-    for level in ALERT_LEVELS:
-        for tier in VALUE_TIERS:
+    fresh = [_recounted(p)]
+    levels, categories = by_level(fresh), by_category(fresh)
+    for tier in VALUE_TIERS:
+        for level in ALERT_LEVELS:
             got = sample(p, "churnwatch_customers_at_risk_untasked", level=level, tier=tier)
             assert got == expected[(level, tier)]
+            for stage in STAGES:
+                got = sample(p, "churnwatch_customers_at_risk", level=level, tier=tier, stage=stage)
+                assert got == levels[(level, tier, stage)]
+        for category in REASON_CATEGORIES:
+            got = sample(
+                p, "churnwatch_customers_at_risk_by_category", category=category, tier=tier
+            )
+            assert got == categories[(category, tier)]
 
 
 class _Recovered:
@@ -68,3 +83,24 @@ def test_recovered_states_are_counted_and_a_revoked_partition_is_not() -> None:
     assert by_level(p.at_risk.values()) == {("high", "standard", "maturity"): 1}
     p.forget([3])
     assert not by_level(p.at_risk.values())
+
+
+def test_a_customer_at_risk_on_their_first_event_is_counted() -> None:
+    """A new customer whose first event is urgent and already behind the clock is evaluated
+    within that event: their new state must reach the tally too."""
+    old = "C000001"
+    new = next(
+        f"C{n:06d}"
+        for n in range(2, 1000)
+        if partition_for(f"C{n:06d}", 8) == partition_for(old, 8)
+    )
+    p = pipeline()
+    history = messages_of(Story(old).steady(0, 40))
+    p.process(history, caught_up(history))
+    first = [
+        replace(m, offset=len(history) + m.offset)
+        for m in messages_of(Story(new).crm(39, "port_out_request"))
+    ]
+    p.process(first, caught_up(first))
+    assert by_level(p.at_risk.values()) == by_level([_recounted(p)])
+    assert by_level(p.at_risk.values())  # the new customer is at risk

@@ -625,16 +625,17 @@ def _changed_unannounced(records: list[ReplayRecord], policy: Policy) -> list[st
     for record in records:
         runner.feed(record)
         now = {c: s.to_json() for e in runner.engines.values() for c, s in e.states.items()}
-        silent += [c for c, raw in now.items() if c in announced.before
-                   and raw != announced.before[c] and c not in announced.ids]  # fmt: skip
+        # A new customer's state counts as changed: it must be announced too.
+        silent += [c for c, raw in now.items() if raw != announced.before.get(c)
+                   and c not in announced.ids]  # fmt: skip
         announced.before, announced.ids = now, set()
     return silent + announced.late
 
 
 def test_no_state_changes_without_before_change_first() -> None:
-    """What lets the worker serialise a cut lazily (`agents.cut`): events, urgent and
-    day-close evaluations, pruning and a contact's churn news all announce the state they
-    are about to change."""
+    """What lets the worker serialise a cut lazily (`agents.cut`) and keep its at-risk tallies
+    (`streams.at_risk`): events, a new customer's first, urgent and day-close evaluations,
+    pruning and a contact's churn news all announce the state they are about to change."""
     from tests.streams.test_social import LOUD, _circle
 
     assert _changed_unannounced(merged(*_circle()), LOUD) == []
