@@ -83,9 +83,8 @@ class Pipeline:
         # Told before an engine changes a state (see `agents.cut`).
         self.before_change: Callable[[CustomerState], None] = unwatched
         # Customers at risk per partition, recounted after each batch from the states its
-        # engine was about to change (`_changing`): a scrape reads counts, never every state.
+        # engine announced: a scrape reads counts, never every state.
         self.at_risk: dict[int, AtRiskTally] = {}
-        self._changing: dict[int, dict[str, CustomerState]] = {}
 
     def engine(self, partition: int) -> PartitionEngine:
         found = self.engines.get(partition)
@@ -96,16 +95,15 @@ class Pipeline:
             )
             tally = AtRiskTally(self.policy.contact, self.policy.reason_category.fallback)
             self.at_risk[partition] = tally.observe_all(states)
-            found.before_change = self._watch(partition)
+            found.before_change = self._watch(tally)
             self.engines[partition] = found
         return found
 
-    def _watch(self, partition: int) -> Callable[[CustomerState], None]:
-        # By customer: a batch that closes several days announces every state each time.
-        changing = self._changing.setdefault(partition, {})
+    def _watch(self, tally: AtRiskTally) -> Callable[[CustomerState], None]:
+        announced = tally.announced  # the dict itself: this runs for nearly every event
 
         def before_change(state: CustomerState) -> None:
-            changing[state.customer_id] = state
+            announced[state.customer_id] = state
             self.before_change(state)  # looked up at each call: the wiring may set it later
 
         return before_change
@@ -120,7 +118,6 @@ class Pipeline:
         for partition in partitions:
             self.engines.pop(partition, None)
             self.at_risk.pop(partition, None)
-            self._changing.pop(partition, None)
 
     def process(
         self, messages: Sequence[RawMessage], idle: Mapping[tuple[str, int], bool]
@@ -141,15 +138,10 @@ class Pipeline:
             engine = self.engine(partition)
             engine.advance({t for t in CLOCK_TOPICS if idle.get((t, partition), False)})
             self._drain(partition, engine, out)
-        self._recount_at_risk()
+        for tally in self.at_risk.values():
+            tally.recount()
         self.metrics.batch.observe(time.perf_counter() - started)
         return out
-
-    def _recount_at_risk(self) -> None:
-        for partition, changing in self._changing.items():
-            if changing:
-                self.at_risk[partition].observe_all(changing.values())
-                changing.clear()
 
     def _count_read(self, messages: Sequence[RawMessage]) -> None:
         """Events read, by topic: once a batch, not once an event (a labelled counter costs

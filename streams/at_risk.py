@@ -11,7 +11,7 @@ Customers not at risk — nearly all — hold nothing here.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -53,6 +53,15 @@ class AtRiskTally:
     fallback: str  # the reason category of an alert without one
     counts: Counter[Standing] = field(default_factory=Counter)
     _of: dict[str, Standing] = field(default_factory=dict)  # customer id -> standing
+    # States announced (`before_change`) since the last `recount`, by customer: a batch that
+    # closes several days announces every state each time.
+    announced: dict[str, CustomerState] = field(default_factory=dict)
+
+    def recount(self) -> None:
+        """Count every state announced since the last recount, as it is now."""
+        if self.announced:
+            self.observe_all(self.announced.values())
+            self.announced.clear()
 
     def observe(self, state: CustomerState) -> None:
         """Count `state` as it is now (any number of times: only a change moves a count)."""
@@ -79,29 +88,29 @@ class AtRiskTally:
         return self
 
 
-def by_level(tallies: Iterable[AtRiskTally]) -> Counter[tuple[str, str, str]]:
+def by_level(tallies: Iterable[AtRiskTally]) -> Counter[tuple[str, ...]]:
     """Customers at risk by (level, tier, stage)."""
-    found: Counter[tuple[str, str, str]] = Counter()
-    for tally in tallies:
-        for s, count in tally.counts.items():
-            found[(s.level, s.value_tier, s.stage)] += count
-    return found
+    return _summed(tallies, lambda s: (s.level, s.value_tier, s.stage))
 
 
-def untasked(tallies: Iterable[AtRiskTally]) -> Counter[tuple[str, str]]:
+def untasked(tallies: Iterable[AtRiskTally]) -> Counter[tuple[str, ...]]:
     """Customers at risk with no open care task, outside the control group, by (level, tier)."""
-    found: Counter[tuple[str, str]] = Counter()
-    for tally in tallies:
-        for s, count in tally.counts.items():
-            if s.untasked:
-                found[(s.level, s.value_tier)] += count
-    return found
+    return _summed(tallies, lambda s: (s.level, s.value_tier) if s.untasked else None)
 
 
-def by_category(tallies: Iterable[AtRiskTally]) -> Counter[tuple[str, str]]:
+def by_category(tallies: Iterable[AtRiskTally]) -> Counter[tuple[str, ...]]:
     """Customers at risk by (reason category, tier)."""
-    found: Counter[tuple[str, str]] = Counter()
+    return _summed(tallies, lambda s: (s.category, s.value_tier))
+
+
+def _summed(
+    tallies: Iterable[AtRiskTally], group: Callable[[Standing], tuple[str, ...] | None]
+) -> Counter[tuple[str, ...]]:
+    """The tallies' counts added up by `group` of each standing (None: not counted)."""
+    found: Counter[tuple[str, ...]] = Counter()
     for tally in tallies:
         for s, count in tally.counts.items():
-            found[(s.category, s.value_tier)] += count
+            key = group(s)
+            if key is not None:
+                found[key] += count
     return found

@@ -74,3 +74,13 @@ def test_tallies_of_several_partitions_add_up() -> None:
         ("high", "standard", "maturity"): 2,
         ("low", "standard", "maturity"): 1,
     }
+
+
+def test_a_recount_counts_the_announced_states_as_they_are_then() -> None:
+    tally = AtRiskTally(CONTACT, FALLBACK)
+    state = CustomerState("C1")
+    tally.announced[state.customer_id] = state  # before the change
+    state.level, state.last_eval_ts = "high", 1_000
+    tally.recount()
+    assert by_level([tally]) == {("high", "standard", "maturity"): 1}
+    assert not tally.announced
