@@ -86,14 +86,15 @@ def complaint(view: CustomerView, p: ComplaintPolicy) -> Signal | None:
     since = view.as_of - p.window_days * DAY_S
     complaints = [f for f in facts if f[1] == "complaint"]
     resolutions = [f for f in facts if f[1] == "complaint_resolved"]
-    still_open = open_complaints(complaints, resolutions)
+    is_open = open_flags(complaints, resolutions)
+    still_open = [f for f, open_ in zip(complaints, is_open, strict=True) if open_]
     recent = [f for f in complaints if f[0] >= since]
     unsatisfied = [f for f in resolutions if f[0] >= since and f[2].get("satisfied") is False]
     disputes = [f for f in facts if f[1] == "dispute" and f[0] >= since]
     if not (still_open or len(recent) >= p.repeat_count or unsatisfied or disputes):
         return None
-    # Recent complaints and older ones still open, each once (facts hold dicts: by identity).
-    counted = sorted({id(f): f for f in [*recent, *still_open]}.values(), key=lambda f: f[0])
+    # Recent complaints and older ones still open, each once, in time order.
+    counted = [f for f, open_ in zip(complaints, is_open, strict=True) if open_ or f[0] >= since]
     points = sum(_severity(f) for f in counted) + len(unsatisfied) + len(disputes)
     return Signal(
         "complaint",
@@ -103,24 +104,24 @@ def complaint(view: CustomerView, p: ComplaintPolicy) -> Signal | None:
     )
 
 
-def open_complaints(complaints: list[Fact], resolutions: list[Fact]) -> list[Fact]:
-    """Complaints no resolution closed: by `complaint_id`, or — for complaints without one —
-    by the first later resolution without one."""
+def open_flags(complaints: list[Fact], resolutions: list[Fact]) -> list[bool]:
+    """Whether each complaint is still open: closed by a resolution with its `complaint_id`,
+    or — without one — by the first later resolution without one. Flags by position, not a
+    list of facts to match by identity: compiled (mypyc), a fact tuple read twice is two
+    objects."""
     resolved_ids = {f[2]["complaint_id"] for f in resolutions if f[2].get("complaint_id")}
     anonymous = [f[0] for f in resolutions if not f[2].get("complaint_id")]
-    still_open = []
+    flags = []
     for fact in complaints:
         complaint_id = fact[2].get("complaint_id")
         if complaint_id:
-            if complaint_id not in resolved_ids:
-                still_open.append(fact)
+            flags.append(complaint_id not in resolved_ids)
             continue
         closing = next((i for i, ts in enumerate(anonymous) if ts >= fact[0]), None)
-        if closing is None:
-            still_open.append(fact)
-        else:
+        flags.append(closing is None)
+        if closing is not None:
             anonymous.pop(closing)
-    return still_open
+    return flags
 
 
 def _severity(fact: Fact) -> int:

@@ -32,7 +32,7 @@ from config.policy import (
     TenureFactorPolicy,
 )
 from streams.calendar import DAY_S
-from streams.crm_signals import open_complaints
+from streams.crm_signals import open_flags
 from streams.signal_base import Signal, plural, ramp
 from streams.view import CustomerView
 from topics.records import Reason
@@ -165,7 +165,7 @@ def resolved_satisfied(view: CustomerView, p: ResolvedSatisfiedPolicy) -> Signal
         return None
     complaints = [f for f in facts if f[1] == "complaint"]
     resolutions = [f for f in facts if f[1] == "complaint_resolved"]
-    if open_complaints(complaints, resolutions):
+    if any(open_flags(complaints, resolutions)):
         return None
     ts, kind, _ = rated[-1]
     age_days = (view.as_of - ts) / DAY_S

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from config.policy import SignalPolicy
-from streams.crm_signals import open_complaints
+from streams.crm_signals import open_flags
 from streams.signals import (
     cancel_inquiry,
     complaint,
@@ -201,19 +201,19 @@ def test_complaints_without_ids_are_closed_by_later_resolutions_without_ids():
     assert complaint(day_close(state_of(story), EVAL_DAY), P.complaint) is None
 
 
-def test_open_complaints_match_resolutions_by_id():
+def test_complaints_are_closed_by_resolutions_with_their_id():
     complaints = [
         (1, "complaint", {"complaint_id": "K1"}),
         (2, "complaint", {"complaint_id": "K2"}),
     ]
     resolutions = [(3, "complaint_resolved", {"complaint_id": "K2", "satisfied": True})]
-    assert open_complaints(complaints, resolutions) == [complaints[0]]
+    assert open_flags(complaints, resolutions) == [True, False]
 
 
 def test_a_resolution_before_the_complaint_does_not_close_an_anonymous_one():
     complaints = [(5, "complaint", {})]
     resolutions = [(3, "complaint_resolved", {})]
-    assert open_complaints(complaints, resolutions) == complaints
+    assert open_flags(complaints, resolutions) == [True]
 
 
 # --- plan_downgrade ---------------------------------------------------------------------------
@@ -246,3 +246,9 @@ def test_an_upgrade_is_no_downgrade():
 def test_a_downgrade_more_than_30_days_ago_is_quiet():
     view = day_close(state_of(_plan(88, 58, day=4)), EVAL_DAY)  # 30.6 days before
     assert plan_downgrade(view, P.plan_downgrade) is None
+
+
+def test_each_anonymous_resolution_closes_one_complaint_before_it():
+    complaints = [(1, "complaint", {}), (1, "complaint", {}), (4, "complaint", {})]
+    resolutions = [(2, "complaint_resolved", {})]
+    assert open_flags(complaints, resolutions) == [False, True, True]
