@@ -28,6 +28,14 @@ def rfc3339(epoch_s: float) -> str:
     return datetime.fromtimestamp(int(epoch_s), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def wire_number(value: float) -> int | float:
+    """A figure for the wire: three decimals, and a whole number as an integer (22 days, not
+    22.0). Compiled (mypyc), a float attribute holds an int as a float; this way the wire says
+    the same whichever build of the hot path made it."""
+    rounded = round(float(value), 3)
+    return int(rounded) if rounded.is_integer() else rounded
+
+
 @dataclass(frozen=True, slots=True)
 class Reason:
     """One signal behind a score: its log-odds contribution, observed value and a sentence.
@@ -42,7 +50,7 @@ class Reason:
         return {
             "signal": self.signal,
             "contribution": round(self.contribution, 3),
-            "value": round(self.value, 3),
+            "value": wire_number(self.value),
             "detail": self.detail,
         }
 
