@@ -47,6 +47,7 @@ from churnwatch.bench_workload import (
     produce_workload,
     run_contender,
 )
+from config import native
 
 # Targets from the benchmark issue: reported, never asserted.
 TARGET_EVENTS_PER_S = 25_000
@@ -360,7 +361,11 @@ def build_result(config: BenchConfig, m: Measured) -> dict[str, Any]:
         "rebalances": {"one_worker": t.one.rebalances, "two_workers": t.two.rebalances},
         "quick": config.quick,
         "seconds": round(m.seconds, 1),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "native": native.use_native(),  # the hot path compiled (config.native)
+        },
         "notes": notes,
     }
     result["targets"] = targets(result)
@@ -401,6 +406,8 @@ def _notes(config: BenchConfig, m: Measured) -> list[str]:
         )
     if config.quick:
         notes.append(QUICK_NOTE)
+    if not native.use_native():
+        notes.append("the hot path ran as Python source: `make native` compiles it")
     return notes
 
 
@@ -521,7 +528,8 @@ def markdown_table(r: dict[str, Any]) -> str:
     head = (
         f"Workload: {w['events']:,} simulated events (CDR, billing, CRM), {w['customers']:,} "
         f"customers, seed {w['seed']}; {r['machine']['cpus']} CPUs shared by the broker, the "
-        f"contenders and the bench; Python {r['machine']['python']}; "
+        f"contenders and the bench; Python {r['machine']['python']}"
+        f"{', hot path compiled by mypyc' if r['machine'].get('native') else ''}; "
         f"{'quick' if r['quick'] else 'full'} run, {r['seconds']:.0f} s."
     )
     lines = [

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from config import native
 from config.policy import PolicyError, load_policy
 from config.settings import Settings
 from topics.catalog import catalog, changelog_spec, internal_catalog
@@ -40,12 +41,20 @@ def run_worker(settings: Settings, loglevel: str) -> int:
         print(f"churnwatch worker: invalid policy: {exc}", file=sys.stderr)
         return 2
     ensure_topics(settings)
+    print(f"churnwatch worker: {native_note()}", file=sys.stderr)
     from agents.app import create_app
     from agents.worker import QuietWorker
 
     churn = create_app(settings, policy)
     QuietWorker(churn.app, loglevel=loglevel, quiet=True).execute_from_commandline()
     return 0
+
+
+def native_note() -> str:
+    """Which build of the hot path this process runs (a third more CPU per event without)."""
+    if native.use_native():
+        return f"hot path compiled by mypyc ({native.BUILD})"
+    return "hot path running as Python source (`make native` compiles it)"
 
 
 def run_topics_create(settings: Settings) -> int:

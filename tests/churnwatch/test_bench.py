@@ -194,6 +194,15 @@ def test_markdown_table_renders_with_a_skipped_peer() -> None:
     assert all(line.count("|") == 6 for line in table.splitlines()[2:])
 
 
+def test_markdown_table_says_which_build_of_the_hot_path_ran() -> None:
+    compiled = _result(machine={"cpus": 2, "python": "3.11", "native": True})
+    source = _result(machine={"cpus": 2, "python": "3.11", "native": False})
+    for result in (compiled, source):
+        result["targets"] = targets(result)
+    assert "hot path compiled by mypyc" in markdown_table(compiled)
+    assert "mypyc" not in markdown_table(source)
+
+
 def _args(**given: Any) -> argparse.Namespace:
     defaults: dict[str, Any] = {
         "quick": False,

@@ -12,6 +12,8 @@ import orjson
 import pytest
 
 from churnwatch.cli import build_parser, main
+from churnwatch.commands import native_note
+from config import native
 from embedded.services import EmbeddedBroker
 from tests.support.live import read_topic
 from topics.catalog import CDR, catalog
@@ -85,3 +87,10 @@ def test_topics_create_replay_and_tail(tmp_path: Path) -> None:
 
         tailed = run_cli("tail", CDR, "--from-beginning", "--max", "1", env=env)
         assert orjson.loads(tailed.stdout.splitlines()[0]) == value
+
+
+def test_the_worker_says_which_build_of_the_hot_path_it_runs(monkeypatch):
+    monkeypatch.setattr(native, "use_native", lambda: True)
+    assert "compiled by mypyc" in native_note()
+    monkeypatch.setattr(native, "use_native", lambda: False)
+    assert native_note() == "hot path running as Python source (`make native` compiles it)"
