@@ -14,7 +14,8 @@ COPY topics topics
 # /app/build/native beside its sources; the compiler and mypy serve the build only.
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
     && pip install --no-cache-dir -e . 'mypy>=1.10,<3' \
-    && python -m config.native && rm -rf build/c build/temp \
+    && python -m config.native && python -c "from config import native; assert native.is_built()" \
+    && rm -rf build/c build/temp \
     && pip uninstall -y mypy \
     && apt-get purge -y gcc libc6-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 USER 65534:65534

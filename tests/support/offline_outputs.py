@@ -1,6 +1,8 @@
-"""`python -m tests.support.offline_outputs CUSTOMERS`: a seeded simulation run through the
-offline engine, its alerts, tasks and final customer states printed as JSON lines, so that two
-builds of the hot path (compiled, Python source) can be compared byte for byte."""
+"""`python -m tests.support.offline_outputs CUSTOMERS [--everything]`: a seeded simulation run
+through the offline engine, its alerts, tasks and final customer states printed as JSON lines,
+so that two builds of the hot path (compiled, Python source) can be compared byte for byte.
+`--everything` runs a policy with every feature on, weighted, in the `zh` locale: the code
+the default policy leaves alone."""
 
 from __future__ import annotations
 
@@ -8,15 +10,26 @@ import sys
 
 import orjson
 
-from config.policy import Policy
+from config.policy import Policy, policy_from_dict
 from sim.population import SimConfig, simulate
 from streams.calendar import Calendar
+from streams.features import FEATURE_IDS
 from streams.offline import OfflineRunner, ReplayRecord
 
 
-def outputs(customers: int) -> list[bytes]:
+def everything() -> Policy:
+    return policy_from_dict(
+        {
+            "signals": {feature: {"enabled": True} for feature in FEATURE_IDS},
+            "score": {"weights": dict.fromkeys(FEATURE_IDS, 2)},
+            "locale": "zh",
+        }
+    )
+
+
+def outputs(customers: int, policy: Policy) -> list[bytes]:
     _, records = simulate(SimConfig(customers=customers, days=120, seed=7))
-    runner = OfflineRunner(Policy(), Calendar())
+    runner = OfflineRunner(policy, Calendar())
     result = runner.run(ReplayRecord(r.topic, r.key, orjson.dumps(r.value)) for r in records)
     states = [s for engine in runner.engines.values() for s in engine.states.values()]
     return [
@@ -27,4 +40,5 @@ def outputs(customers: int) -> list[bytes]:
 
 
 if __name__ == "__main__":
-    sys.stdout.buffer.write(b"\n".join(outputs(int(sys.argv[1]))) + b"\n")
+    chosen = everything() if "--everything" in sys.argv else Policy()
+    sys.stdout.buffer.write(b"\n".join(outputs(int(sys.argv[1]), chosen)) + b"\n")
