@@ -53,11 +53,20 @@ def use_native() -> bool:
 
 def is_built() -> bool:
     """Whether `build/native` holds a finished build of the sources as they are now."""
+    built = built_from()
     try:
-        built = orjson.loads(MANIFEST.read_bytes())
         return bool(built["python"] == sys.version and built["files"] == fingerprint())
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, KeyError, TypeError):
         return False  # no build, one being replaced, a source gone while we looked
+
+
+def built_from() -> dict[str, Any]:
+    """The manifest of the build in `BUILD` (empty: none there, or not readable)."""
+    try:
+        found = orjson.loads(MANIFEST.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def fingerprint() -> dict[str, str]:
@@ -82,7 +91,7 @@ def build() -> None:
     from setuptools import setup
 
     wanted = manifest()  # before mypyc reads anything: a source saved meanwhile differs
-    if MANIFEST.exists() and orjson.loads(MANIFEST.read_bytes()) == wanted:
+    if built_from() == wanted:
         print(f"{BUILD.relative_to(ROOT)} is current")
         return
     modules, scratch = sources(), BUILD.with_name("native-next")

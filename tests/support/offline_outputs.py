@@ -14,7 +14,8 @@ from config.policy import Policy, policy_from_dict
 from sim.population import SimConfig, simulate
 from streams.calendar import Calendar
 from streams.features import FEATURE_IDS
-from streams.offline import OfflineRunner, ReplayRecord
+from streams.offline import OfflineRunner
+from tests.support.live import as_record
 
 
 def everything() -> Policy:
@@ -30,7 +31,7 @@ def everything() -> Policy:
 def outputs(customers: int, policy: Policy) -> list[bytes]:
     _, records = simulate(SimConfig(customers=customers, days=120, seed=7))
     runner = OfflineRunner(policy, Calendar())
-    result = runner.run(ReplayRecord(r.topic, r.key, orjson.dumps(r.value)) for r in records)
+    result = runner.run(as_record(r.topic, r.value, r.key) for r in records)
     states = [s for engine in runner.engines.values() for s in engine.states.values()]
     return [
         *(orjson.dumps(alert.to_wire(0)) for alert in result.alerts),
