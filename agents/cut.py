@@ -8,11 +8,25 @@ slice at a time over the next batches. It stays consistent because the engine ca
 `before_change(state)` before it changes any state (`streams.engine`): a state the cut still
 owes is serialised then, as it was at the cut. The changelog gets exactly the states as of the
 cut's offsets, wherever the slices fall.
+
+A cut holds whole partitions, not necessarily all of them. A customer, its clock, its share of
+the number directory and the offsets that produced them all live on one partition, so one
+partition's pending state is consistent on its own. Cutting every partition at once made the
+whole worker's state due in the same moment: for the next half second nearly every batch had
+to serialise the customers it touched before touching them, and ran at half speed — the
+latency tail of the bench's half-load run (~10k states at ~30 us; a batch's oldest event
+waited 400-700 ms). So partitions are cut in turn, each every `every_s`, at most a
+`1/SHARES` share of them at a time and one share every `every_s / SHARES`: the same work,
+spread evenly. The serving store's changes are a latest view, not part of any cut: each cut
+takes them all.
 """
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable, Collection
+from typing import TypeVar
 
 from aiokafka import TopicPartition
 
@@ -22,21 +36,34 @@ from agents.pipeline import Emissions
 from streams.engine import PartitionClock
 from streams.state import CustomerState
 
+K = TypeVar("K")
+V = TypeVar("V")
+# Partitions are cut in this many turns per `every_s` (see the module's docstring).
+SHARES = 8
+
 
 class PendingState:
-    """Changed state and processed offsets since the last cut (latest value per key)."""
+    """Changed state and processed offsets since each partition's last cut (latest value per
+    key), and since when each partition has had something to write."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.states: dict[tuple[int, str], tuple[int, CustomerState]] = {}
         self.directory: dict[tuple[int, str], bytes] = {}
         self.clocks: dict[int, PartitionClock] = {}
         self.risk: dict[str, CustomerState] = {}
         self.offsets: dict[TopicPartition, int] = {}
-        self.since = time.monotonic()
+        self.clock = clock
+        self.since: dict[int, float] = {}  # partition -> first change since its last cut
+        self.last_take = -math.inf
 
     @property
     def empty(self) -> bool:
         return not (self.states or self.directory or self.clocks or self.risk or self.offsets)
+
+    @property
+    def partitions(self) -> set[int]:
+        """Every partition with something pending."""
+        return set(self.since)
 
     def add(self, em: Emissions, offsets: dict[TopicPartition, int]) -> None:
         for partition, state in em.states:
@@ -46,9 +73,40 @@ class PendingState:
         self.clocks.update(dict(em.clocks))
         self.risk.update((state.customer_id, state) for state in em.risk)
         self.offsets.update(offsets)
+        now = self.clock()
+        changed = {p for p, _ in em.states} | {p for p, _ in em.clocks}
+        for partition in changed | {tp.partition for tp in offsets}:
+            self.since.setdefault(partition, now)
 
-    def due(self, every_s: float, max_states: int) -> bool:
-        return time.monotonic() - self.since >= every_s or len(self.states) >= max_states
+    def due(self, every_s: float, max_states: int) -> list[int]:
+        """The partitions to cut now, oldest first: every one when `max_states` wait; else
+        those pending for `every_s`, a share at a time, a share every `every_s / SHARES`."""
+        if len(self.states) >= max_states:
+            return sorted(self.since)
+        now = self.clock()
+        if now - self.last_take < every_s / SHARES:
+            return []
+        ripe = sorted((t, p) for p, t in self.since.items() if now - t >= every_s)
+        share = math.ceil(len(self.since) / SHARES)
+        return [p for _, p in ripe[:share]]
+
+    def take(self, partitions: Collection[int]) -> PendingState:
+        """What is pending for `partitions`, moved out into a PendingState of its own; the
+        serving store's changes go with it whole (a latest view, see the module's docstring)."""
+        taken = PendingState(self.clock)
+        taken.states = _pop_where(self.states, lambda key: key[0] in partitions)
+        taken.directory = _pop_where(self.directory, lambda key: key[0] in partitions)
+        taken.clocks = _pop_where(self.clocks, lambda p: p in partitions)
+        taken.offsets = _pop_where(self.offsets, lambda tp: tp.partition in partitions)
+        taken.since = _pop_where(self.since, lambda p: p in partitions)
+        taken.risk, self.risk = self.risk, {}
+        self.last_take = self.clock()
+        return taken
+
+
+def _pop_where(found: dict[K, V], wanted: Callable[[K], bool]) -> dict[K, V]:
+    """The entries of `found` whose key is `wanted`, removed from it."""
+    return {key: found.pop(key) for key in [k for k in found if wanted(k)]}
 
 
 class Cut:

@@ -5,9 +5,10 @@ out near 7.5k events/s), so the worker reads with a batched aiokafka consumer in
 Faust for what it does well around it: the web server, timers and the process lifecycle.
 
 One batch at a time: decode and apply (the pipeline), then publish its outputs. Every commit
-interval, what changed since the last time is cut at a batch boundary (`agents.cut`) and
-serialised a slice per batch; once it is, in order: the state of every customer in the cut,
-the clocks, the serving store, then the offsets of every batch the cut covers — so a crash
+interval, what changed on a partition since its last cut is cut at a batch boundary, the
+partitions in turns (`agents.cut`), and serialised a slice per batch; once it is, in order:
+the state of every customer in the cut, the clocks, the serving store, then the offsets of
+every batch the cut covers on its partitions — so a crash
 anywhere replays the batches since the last commit, which re-emit the same ids and
 double-count nothing (re-delivered events are deduped by `event_id`). A quiet input cuts at
 once; a revocation or a stop writes everything at once.
@@ -19,6 +20,7 @@ import asyncio
 import gc
 import logging
 import time
+from collections.abc import Collection
 from typing import Any
 
 import orjson
@@ -45,8 +47,9 @@ POLL_MS = 100
 # (p50; 239 ms max) at aiokafka's 500 ms default, 21 ms (55 ms max) at 100. Under load 20 ms
 # did worse: the extra fetches cost the busy worker more than they saved.
 FETCH_WAIT_MS = 100
-# State goes to the changelog every `Settings.commit_interval_s` (or sooner when this many
-# customers wait): a customer active in ten batches a second is written once, not ten times.
+# A partition's state goes to the changelog every `Settings.commit_interval_s` (all of them
+# sooner when this many customers wait): a customer active in ten batches a second is
+# written once, not ten times.
 # Outputs do not wait: they go out with every batch.
 FLUSH_EVERY_S = Settings.commit_interval_s
 FLUSH_MAX_STATES = 50_000
@@ -172,9 +175,10 @@ class Ingest:
         at once when the input is `quiet` (an empty poll: nothing is coming to wait for).
         Not all at once on a quiet poll: one can come between two batches of busy input."""
         written = self._written()
-        due = quiet or self.pending.due(self.flush_every_s, FLUSH_MAX_STATES)
-        if self.cut is None and due:
-            self._seal()
+        if self.cut is None:
+            pending = self.pending
+            due = pending.partitions if quiet else pending.due(self.flush_every_s, FLUSH_MAX_STATES)
+            self._seal(due)
         if self.cut is not None:
             self.cut.serialise(SLICE_STATES)
             if self.cut.serialised and written:
@@ -200,17 +204,17 @@ class Ingest:
             await asyncio.wait([self.writing])
             self._written()
         if self.cut is None:
-            self._seal()
+            self._seal(self.pending.partitions)
         while self.cut is not None:  # the open cut, then one of what came after it
             self.cut.serialise()
             await self.write(self.cut)
             self.cut = None  # only once committed: a failed write is retried whole
-            self._seal()
+            self._seal(self.pending.partitions)
 
-    def _seal(self) -> None:
-        """What is pending becomes the open cut (when anything is)."""
-        if not self.pending.empty:
-            self.cut, self.pending = Cut(self.pending), PendingState()
+    def _seal(self, partitions: Collection[int]) -> None:
+        """What is pending for `partitions` becomes the open cut (when anything is)."""
+        if partitions:
+            self.cut = Cut(self.pending.take(partitions))
 
     async def write(self, cut: Cut) -> None:
         """State, then clocks, then the serving store, then the offsets of every batch they

@@ -6,8 +6,9 @@ import random
 from collections import defaultdict
 
 import orjson
+from aiokafka import TopicPartition
 
-from agents.cut import Cut, PendingState
+from agents.cut import SHARES, Cut, PendingState
 from agents.pipeline import Emissions, Pipeline
 from sim.population import SimConfig, simulate
 from streams.engine import PartitionClock
@@ -97,7 +98,8 @@ def _internal(em: Emissions) -> list[Message]:
 
 
 def test_every_state_written_is_the_state_at_its_cut_over_a_replay() -> None:
-    """Slices of a few states, cuts every few batches, over 75 days of a population: whatever
+    """Slices of a few states, cuts of some partitions every few batches, over 75 days of a
+    population: whatever
     changes a state after its cut (an event, an evaluation, a day close, a contact's churn),
     the cut writes it as it was. Any change path that forgot `before_change` fails here."""
     pipe: Pipeline = pipeline()
@@ -112,8 +114,14 @@ def test_every_state_written_is_the_state_at_its_cut_over_a_replay() -> None:
         internal = _internal(em)
         pending.add(em, {})
         if watch.cut is None and rng.random() < 0.3:
-            expected = {s.customer_id.encode(): s.to_bytes() for _, s in pending.states.values()}
-            watch.cut, pending = Cut(pending), PendingState()
+            # Some partitions, as the worker cuts them in turns; the others wait their turn.
+            taking = set(rng.sample(range(8), rng.randint(1, 8)))
+            expected = {
+                s.customer_id.encode(): s.to_bytes()
+                for p, s in pending.states.values()
+                if p in taking
+            }
+            watch.cut = Cut(pending.take(taking))
         cut = watch.cut
         if cut is not None:
             cut.serialise(3)
@@ -126,3 +134,66 @@ def test_every_state_written_is_the_state_at_its_cut_over_a_replay() -> None:
 
 def _all_clock_topics() -> list[tuple[str, int]]:
     return [(topic, partition) for topic in CLOCK_TOPICS for partition in range(8)]
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _pending_on(partitions: range, clock: _Clock) -> PendingState:
+    pending = PendingState(clock)
+    for p in partitions:
+        tp = TopicPartition("telecom.cdr", p)
+        pending.add(Emissions(states=[(p, CustomerState(f"C{p:06d}"))]), {tp: 10 + p})
+    return pending
+
+
+def test_take_moves_a_partitions_state_clock_directory_and_offsets_out() -> None:
+    clock = _Clock()
+    pending = _pending_on(range(3), clock)
+    pending.add(
+        Emissions(
+            clocks=[(1, PartitionClock(event_clock=5))],
+            directory=[(1, "d1", b"x"), (2, "d2", b"y")],
+            risk=[CustomerState("C000002")],
+        ),
+        {},
+    )
+    taken = pending.take({1})
+    assert [cid for _, cid in taken.states] == ["C000001"]
+    assert list(taken.directory) == [(1, "d1")] and list(taken.clocks) == [1]
+    assert taken.offsets == {TopicPartition("telecom.cdr", 1): 11}
+    assert list(taken.risk) == ["C000002"] and not pending.risk  # a latest view: all of it
+    assert pending.partitions == {0, 2} and taken.partitions == {1}
+    assert sorted(cid for _, cid in pending.states) == ["C000000", "C000002"]
+
+
+def test_partitions_are_due_in_turns_a_share_at_a_time() -> None:
+    clock = _Clock()
+    pending = _pending_on(range(SHARES), clock)
+    assert pending.due(5.0, 50_000) == []  # nothing has waited five seconds
+    clock.now += 5.0
+    turns = []
+    for _ in range(SHARES):
+        due = pending.due(5.0, 50_000)
+        turns.append(due)
+        pending.take(due)
+        assert pending.due(5.0, 50_000) == []  # the next share waits its turn
+        clock.now += 5.0 / SHARES
+    assert turns == [[p] for p in range(SHARES)]  # oldest first; all of them within 5 s
+
+
+def test_every_partition_is_due_when_too_many_states_wait() -> None:
+    pending = _pending_on(range(4), _Clock())
+    assert pending.due(5.0, max_states=4) == [0, 1, 2, 3]
+
+
+def test_a_share_is_a_fraction_of_the_partitions_pending() -> None:
+    clock = _Clock()
+    pending = _pending_on(range(3 * SHARES), clock)
+    clock.now += 5.0
+    assert pending.due(5.0, 50_000) == [0, 1, 2]
