@@ -8,6 +8,12 @@ start-up, the consumer-group join and changelog recovery are excluded, and it st
 batch's `churnwatch_last_event_timestamp_seconds` (set once that batch's outputs and state are
 published). A worker answers /metrics between batches, so the start is exact to within the time
 an answer takes to arrive.
+
+That window can end before the state of its last seconds is written: state goes out in cuts,
+every commit interval, each partition in its turn, and the bench's ~6 s of input is close to
+one interval. So the CPU the workers spend until their group has committed every input offset
+— every state change written to the changelog once — is measured too (`cpu_committed_s`):
+the cost per event of the whole job, whatever the cuts' phase.
 """
 
 from __future__ import annotations
@@ -20,9 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from confluent_kafka import TopicPartition as KafkaPartition
 
 from churnwatch.bench_workload import Rate, cpu_seconds
 from churnwatch.worker_process import WorkerProcess, metric_sum
+from topics.catalog import INPUT_TOPICS
 
 # A scrape scans every customer (the at-risk gauges): polled ten times a second it cost the
 # worker 3% of its CPU. The rate does not need more: it counts from the events seen at the
@@ -52,6 +60,7 @@ class WorkerRun:
     rebalances: float
     deadletters: float
     note: str | None
+    cpu_committed_s: float | None = None  # from the window's start to every offset committed
 
 
 def run_workers(
@@ -72,7 +81,9 @@ def run_workers(
     try:
         _start_together(procs)
         ready = [rss_bytes(p.pid) for p in procs]
-        rate, note = _time_workload(procs, expected, timeout_s)
+        rate, note, cpu_start = _time_workload(procs, expected, timeout_s)
+        committed = _wait_committed(bootstrap, app_id, expected, timeout_s)
+        cpu_committed = _cpu(procs) - cpu_start if committed and cpu_start is not None else None
         texts = [p.metrics_text() for p in procs]
         usage = [ProcessUsage(rss0, rss_bytes(p.pid)) for p, rss0 in zip(procs, ready, strict=True)]
     finally:
@@ -86,6 +97,7 @@ def run_workers(
         rebalances=sum(metric_sum(t, "churnwatch_rebalances_total") for t in texts),
         deadletters=sum(metric_sum(t, "churnwatch_deadletters_total") for t in texts),
         note=note,
+        cpu_committed_s=cpu_committed,
     )
 
 
@@ -110,7 +122,8 @@ def _start_together(procs: Sequence[WorkerProcess]) -> None:
 
 def _time_workload(
     procs: Sequence[WorkerProcess], expected: int, timeout_s: float
-) -> tuple[Rate, str | None]:
+) -> tuple[Rate, str | None, float | None]:
+    """The rate, a note when it fell short, and the workers' CPU seconds at its start."""
     deadline = time.monotonic() + timeout_s
     start: tuple[float, float, float] | None = None  # wall time, events, CPU seconds
     count = 0.0
@@ -125,12 +138,35 @@ def _time_workload(
             break
         time.sleep(POLL_S)
     if start is None:
-        return Rate(0, 0, 0.0), f"no event processed within {timeout_s:g} s"
+        return Rate(0, 0, 0.0), f"no event processed within {timeout_s:g} s", None
     time.sleep(0.3)  # the last batch is counted before its outputs are published
     last = max(metric_sum(p.metrics_text(), LAST_EVENT) for p in procs)
     cpu = _cpu(procs) - start[2]
     note = None if count >= expected else f"read {count:.0f} of {expected} events in time"
-    return Rate(int(count), int(count - start[1]), max(0.0, last - start[0]), cpu), note
+    rate = Rate(int(count), int(count - start[1]), max(0.0, last - start[0]), cpu)
+    return rate, note, start[2]
+
+
+def _wait_committed(bootstrap: str, group: str, expected: int, timeout_s: float) -> bool:
+    """Whether `group` committed offsets covering `expected` input events within `timeout_s`
+    (the input topics hold the workload alone, from offset 0). Asked without joining it."""
+    from confluent_kafka import Consumer
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    try:
+        metadata = consumer.list_topics(timeout=10).topics
+        wanted = [
+            KafkaPartition(topic, p) for topic in INPUT_TOPICS for p in metadata[topic].partitions
+        ]
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            offsets = consumer.committed(wanted, timeout=10)
+            if sum(max(0, tp.offset) for tp in offsets) >= expected:
+                return True
+            time.sleep(POLL_S / 5)
+        return False
+    finally:
+        consumer.close()
 
 
 def _cpu(procs: Sequence[WorkerProcess]) -> float:

@@ -66,6 +66,9 @@ def test_quick_bench_completes_and_prints_exactly_one_json_object() -> None:
         assert result["peer_events_per_s"] is None
         assert any(note.startswith("peer: skipped") for note in result["notes"])
     assert result["quick"] is True
+    # None when the quick run's worker was through before the first poll, as the others.
+    committed = result["worker_cpu_us_per_event_committed"]
+    assert committed is None or committed >= result["worker_cpu_us_per_event"]
     assert set(result["targets"]) == {
         "events_per_s",
         "ratio_to_peer",
@@ -245,6 +248,7 @@ def _result(**given: Any) -> dict[str, Any]:
         "two_workers_cores_used": 1.2,
         "scale_2_workers_cpu_bound": 1.75,
         "worker_cpu_us_per_event": 41.7,
+        "worker_cpu_us_per_event_committed": 45.0,
         "broker_cpu_us_per_event": 6.0,
         "state_bytes_p99": 1500,
         "state_customers": 9553,
