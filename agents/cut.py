@@ -75,6 +75,7 @@ class PendingState:
         self.offsets.update(offsets)
         now = self.clock()
         changed = {p for p, _ in em.states} | {p for p, _ in em.clocks}
+        changed |= {p for p, _, _ in em.directory}
         for partition in changed | {tp.partition for tp in offsets}:
             self.since.setdefault(partition, now)
 

@@ -187,6 +187,12 @@ def test_partitions_are_due_in_turns_a_share_at_a_time() -> None:
     assert turns == [[p] for p in range(SHARES)]  # oldest first; all of them within 5 s
 
 
+def test_a_partition_with_only_a_directory_change_is_pending() -> None:
+    pending = PendingState(_Clock())
+    pending.add(Emissions(directory=[(5, "d5", b"x")]), {})
+    assert pending.partitions == {5}
+
+
 def test_every_partition_is_due_when_too_many_states_wait() -> None:
     pending = _pending_on(range(4), _Clock())
     assert pending.due(5.0, max_states=4) == [0, 1, 2, 3]
