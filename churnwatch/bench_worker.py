@@ -5,7 +5,7 @@ size of the state they wrote.
 Throughput comes from the workers' own /metrics, polled every `POLL_S`: the clock starts at the
 first answer that counts events (the events counted by then are subtracted), so process
 start-up, the consumer-group join and changelog recovery are excluded, and it stops at the last
-batch's `churnwatch_last_event_timestamp_seconds` (set once that batch's outputs and state are
+batch's `churnwatch_last_event_timestamp_seconds` (set once that batch's outputs are
 published). A worker answers /metrics between batches, so the start is exact to within the time
 an answer takes to arrive.
 
