@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from confluent_kafka import Consumer
 from confluent_kafka import TopicPartition as KafkaPartition
 
 from churnwatch.bench_workload import Rate, cpu_seconds
@@ -150,8 +151,6 @@ def _time_workload(
 def _wait_committed(bootstrap: str, group: str, expected: int, timeout_s: float) -> bool:
     """Whether `group` committed offsets covering `expected` input events within `timeout_s`
     (the input topics hold the workload alone, from offset 0). Asked without joining it."""
-    from confluent_kafka import Consumer
-
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
     try:
         metadata = consumer.list_topics(timeout=10).topics
