@@ -5,6 +5,7 @@ import time."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import faust
@@ -42,11 +43,14 @@ class ChurnApp:
 def create_app(
     settings: Settings, policy: Policy, registry: CollectorRegistry | None = None
 ) -> ChurnApp:
+    # Faust makes only the last level of its data directory: a new host has none of the rest.
+    datadir = Path(settings.data_dir) / settings.app_id
+    datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
         broker=faust_broker_urls(settings.require_bootstrap()),
         broker_credentials=faust_credentials(settings.security),
-        datadir=f"{settings.data_dir}/{settings.app_id}",
+        datadir=str(datadir),
         web_port=settings.web_port,
         web_bind=settings.web_host,
         web_host=settings.web_host,
@@ -58,7 +62,10 @@ def create_app(
     metrics = Metrics(registry or CollectorRegistry())
     client = aiokafka_config(settings)
     store = ChangelogStore(changelog_topic(settings.app_id), client)
-    pipeline = Pipeline(policy, Calendar(settings.tz), settings.partitions, metrics, store)
+    pipeline = Pipeline(
+        policy, Calendar(settings.tz), settings.partitions, metrics, store,
+        deadletter_raw=settings.deadletter_raw,
+    )  # fmt: skip
     sink = RedisRiskSink(
         settings.redis_url, settings.redis_prefix, metrics, everyone=pipeline.all_states
     )

@@ -38,6 +38,8 @@ from agents.task_guard import TaskGuard
 from config.settings import Settings
 from streams.state import CustomerState
 from topics.catalog import ALERTS, CLOCK_TOPICS, DEADLETTER, INPUT_TOPICS, INTERNAL_TOPICS, TASKS
+from topics.inputs import TOO_LARGE
+from topics.records import KEY_KEPT_BYTES, NO_SOURCE, DeadLetter
 
 log = logging.getLogger(__name__)
 BATCH_MAX = 5000
@@ -56,6 +58,10 @@ FLUSH_MAX_STATES = 50_000
 # States serialised after each batch while a cut is open: ~30 ms at ~30 us a state, so a
 # cut of 10k customers is written within a second or two of batches, never in one pause.
 SLICE_STATES = 1000
+# The producer's largest request (aiokafka's default, set explicitly) and the largest record we
+# hand it, with room for the record batch's own framing.
+MAX_REQUEST_BYTES = 1024 * 1024
+MAX_RECORD_BYTES = MAX_REQUEST_BYTES - 16 * 1024
 
 
 class Ingest:
@@ -104,7 +110,9 @@ class Ingest:
     async def start(self) -> None:
         self._gc_watch = watch_pauses(self.metrics.gc_pause)
         self._gc_thresholds = self.heap.adopt()
-        self.producer = AIOKafkaProducer(acks="all", linger_ms=5, **self.client_config)
+        self.producer = AIOKafkaProducer(
+            acks="all", linger_ms=5, max_request_size=MAX_REQUEST_BYTES, **self.client_config
+        )
         await self.producer.start()
         self.consumer = AIOKafkaConsumer(
             group_id=self.group_id,
@@ -273,11 +281,15 @@ class Ingest:
         outputs = [
             *[(ALERTS, a.customer_id.encode(), a.to_wire(now)) for a in em.alerts],
             *[(TASKS, t.customer_id.encode(), t.to_wire()) for t in tasks],
-            *[(DEADLETTER, d.key, d.to_wire()) for d in em.deadletters],
+            *[(DEADLETTER, _head(d.key), d.to_wire()) for d in em.deadletters],
         ]
-        sends = [await producer.send(t, _json(v), key=k) for t, k, v in outputs]
+        records = [(t, k, _json(v)) for t, k, v in outputs]
         # Contact-graph news is an output too: out before the state that no longer owes it.
-        sends += [await producer.send(r.topic, r.value, key=r.key.encode()) for r in em.internal]
+        records += [(r.topic, r.key.encode(), r.value) for r in em.internal]
+        sends = [
+            await producer.send(t, v, key=k)
+            for t, k, v in bounded(records, now, self.pipeline.deadletter_raw, self.metrics)
+        ]
         await _delivered(sends)
         await self.guard.mark_sent(tasks)
         if em.oldest_timestamp is not None:
@@ -323,6 +335,34 @@ class _Rebalance(ConsumerRebalanceListener):
 
 def _json(value: dict[str, Any]) -> bytes:
     return orjson.dumps(value)
+
+
+def _head(key: bytes | None) -> bytes | None:
+    """A dead letter's own key: the refused record's, cut to what the letter keeps of it."""
+    return key[:KEY_KEPT_BYTES] if key is not None else None
+
+
+def bounded(
+    records: list[tuple[str, bytes | None, bytes]], now: float, raw_mode: str, metrics: Metrics
+) -> list[tuple[str, bytes | None, bytes]]:
+    """`records` with any the producer would refuse (over `MAX_RECORD_BYTES`) replaced by a
+    dead letter that says so: one oversized output must cost that record, never the worker
+    (a refused send would crash it, and its successor on the same input)."""
+    kept: list[tuple[str, bytes | None, bytes]] = []
+    for topic, key, value in records:
+        size = len(value) + (len(key) if key is not None else 0)
+        if size <= MAX_RECORD_BYTES:
+            kept.append((topic, key, value))
+            continue
+        log.error("an output record for %s of %d bytes was replaced by a dead letter", topic, size)
+        metrics.deadletters.labels(TOO_LARGE).inc()
+        letter = DeadLetter(
+            topic=topic, partition=NO_SOURCE, offset=NO_SOURCE, key=key, code=TOO_LARGE,
+            detail=f"output record of {size} bytes exceeds the producer's {MAX_RECORD_BYTES}",
+            raw=value, at=now, raw_mode=raw_mode,
+        )  # fmt: skip
+        kept.append((DEADLETTER, _head(key), _json(letter.to_wire())))
+    return kept
 
 
 async def _delivered(futures: list[Any]) -> None:

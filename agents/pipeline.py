@@ -76,8 +76,10 @@ class Pipeline:
         metrics: Metrics,
         store: StateStore,
         wall_clock: Callable[[], float] = time.time,
+        deadletter_raw: str = "masked",
     ) -> None:
         self.policy, self.cal, self.partitions = policy, cal, partitions
+        self.deadletter_raw = deadletter_raw
         self.metrics, self.store, self.wall_clock = metrics, store, wall_clock
         self.engines: dict[int, PartitionEngine] = {}
         # Told before an engine changes a state (see `agents.cut`).
@@ -161,7 +163,7 @@ class Pipeline:
             outcome = Rejected("bad_type", f"could not be processed: {type(exc).__name__}")
         if isinstance(outcome, Rejected):
             self.metrics.deadletters.labels(outcome.code).inc()
-            out.deadletters.append(_deadletter(message, outcome, now))
+            out.deadletters.append(_deadletter(message, outcome, now, self.deadletter_raw))
         elif outcome == DUPLICATE:
             self.metrics.duplicates.labels(message.topic).inc()
 
@@ -292,7 +294,7 @@ class Pipeline:
         self.metrics.customers.set(sum(len(e.states) for e in self.engines.values()))
 
 
-def _deadletter(message: RawMessage, rejected: Rejected, now: float) -> DeadLetter:
+def _deadletter(message: RawMessage, rejected: Rejected, now: float, raw_mode: str) -> DeadLetter:
     return DeadLetter(
         topic=message.topic,
         partition=message.partition,
@@ -302,4 +304,5 @@ def _deadletter(message: RawMessage, rejected: Rejected, now: float) -> DeadLett
         detail=rejected.detail,
         raw=message.value,
         at=now,
+        raw_mode=raw_mode,
     )

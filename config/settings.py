@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+RAW_MODES = ("full", "masked", "none")  # CHURNWATCH_DEADLETTER_RAW (see topics.records)
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
@@ -51,6 +53,13 @@ class Settings:
     # batch. Longer: fewer state writes for customers active in many batches, a staler serving
     # store and more input to re-read after a crash (Quix Streams' commit interval is 5 s).
     commit_interval_s: float = 5.0  # CHURNWATCH_COMMIT_INTERVAL_S
+    # How much of a refused message a dead letter keeps: full, masked (runs of six or more
+    # digits, phone numbers, replaced by #) or none.
+    deadletter_raw: str = "masked"  # CHURNWATCH_DEADLETTER_RAW
+    # How long a partition's event-time clock waits for an input topic that has caught up
+    # before it moves on without it (Kafka Streams' max.task.idle.ms): a feed that delivers in
+    # files, or a history still being produced, is waited for rather than left behind.
+    clock_idle_timeout_s: float = 10.0  # CHURNWATCH_CLOCK_IDLE_TIMEOUT_S
 
     @property
     def tz(self) -> ZoneInfo:
@@ -83,6 +92,10 @@ class Settings:
             session_timeout_s=_float(env, "CHURNWATCH_SESSION_TIMEOUT_S", cls.session_timeout_s),
             data_dir=env.get("CHURNWATCH_DATA_DIR", cls.data_dir),
             commit_interval_s=_float(env, "CHURNWATCH_COMMIT_INTERVAL_S", cls.commit_interval_s),
+            deadletter_raw=env.get("CHURNWATCH_DEADLETTER_RAW", cls.deadletter_raw).lower(),
+            clock_idle_timeout_s=_float(
+                env, "CHURNWATCH_CLOCK_IDLE_TIMEOUT_S", cls.clock_idle_timeout_s
+            ),
         )
         settings.validate()
         return settings
@@ -103,6 +116,12 @@ class Settings:
         _in_range("CHURNWATCH_PARTITIONS", self.partitions, 1, 10_000)
         _in_range("CHURNWATCH_SESSION_TIMEOUT_S", self.session_timeout_s, 1, 3600)
         _in_range("CHURNWATCH_COMMIT_INTERVAL_S", self.commit_interval_s, 0.05, 60)
+        _in_range("CHURNWATCH_CLOCK_IDLE_TIMEOUT_S", self.clock_idle_timeout_s, 0, 86_400)
+        if self.deadletter_raw not in RAW_MODES:
+            raise SettingsError(
+                f"CHURNWATCH_DEADLETTER_RAW: {self.deadletter_raw!r} is not one of "
+                + ", ".join(RAW_MODES)
+            )
         if not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError(
                 "CHURNWATCH_REDIS_URL: must start with redis://, rediss:// or unix://"

@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 import orjson
@@ -102,6 +102,14 @@ _RFC3339 = re.compile(
 )
 _MAX_ID_CHARS = 128
 _MAX_TEXT_CHARS = 512
+_MAX_CUSTOMER_ID_BYTES = 128
+# C0 and C1 control characters: an id holding one could reach our own bookkeeping keys (the
+# changelog's internal keys start with NUL) or break a log line.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# The contract's event times: a stamp outside these years is a broken clock, not history.
+FIRST_YEAR, LAST_YEAR = 1970, 2999
+_FIRST_TS = int(datetime(FIRST_YEAR, 1, 1, tzinfo=UTC).timestamp())
+_END_TS = int(datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC).timestamp())
 
 
 def _text(obj: Mapping[str, Any], name: str, limit: int = _MAX_TEXT_CHARS) -> str:
@@ -307,11 +315,45 @@ def _optional(obj: Mapping[str, Any], checks: Mapping[str, Check]) -> None:
             check(obj, name)
 
 
+def customer_id_problem(value: object) -> str | None:
+    """Why `value` is not a customer id the contract accepts, or None when it is one:
+    1-128 bytes of UTF-8, no control characters, no whitespace at either end."""
+    if not isinstance(value, str):
+        return f"customer_id must be a string, got {type(value).__name__}"
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if not 0 < size <= _MAX_CUSTOMER_ID_BYTES:
+        return f"customer_id must have 1 to {_MAX_CUSTOMER_ID_BYTES} bytes of UTF-8, has {size}"
+    if _CONTROL.search(value):
+        return "customer_id holds a control character"
+    if value != value.strip():
+        return "customer_id has whitespace at one end"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "customer_id is not valid UTF-8"
+    return None
+
+
+def _customer_id(obj: Mapping[str, Any]) -> str:
+    value = obj["customer_id"]
+    problem = customer_id_problem(value)
+    if problem is not None:
+        raise _Invalid(BAD_TYPE, problem)
+    assert isinstance(value, str)
+    return value
+
+
+def _in_years(ts: int) -> int:
+    if not _FIRST_TS <= ts < _END_TS:
+        raise _Invalid(OUT_OF_RANGE, f"ts is outside the years {FIRST_YEAR}-{LAST_YEAR}")
+    return ts
+
+
 def _common(obj: Mapping[str, Any], id_field: str, kind_field: str) -> tuple[str, str, int]:
     _required(obj, (id_field, "customer_id", "ts", kind_field))
     event_id = _text(obj, id_field, _MAX_ID_CHARS)
-    customer_id = _text(obj, "customer_id", _MAX_ID_CHARS)
-    return event_id, customer_id, parse_ts(obj["ts"])
+    customer_id = _customer_id(obj)
+    return event_id, customer_id, _in_years(parse_ts(obj["ts"]))
 
 
 # A topic's field checks beyond the common ones, for one kind: (required, optional).
@@ -493,9 +535,17 @@ def _fast_validated(
     if checks is None or not _passes(obj, checks):
         return None
     ts = _event_time(obj.get("ts"))
-    if ts is None or ts > now + max_future_s:
+    if ts is None or ts > now + max_future_s or not _FIRST_TS <= ts < _END_TS:
         return None
-    return InputEvent(topic, obj["customer_id"], obj[id_field], ts, kind, obj)
+    customer_id = obj["customer_id"]  # 1 to 128 characters: its rule passed
+    # Printable ASCII with no space at either end is always valid; anything else is left to
+    # `customer_id_problem`, through the definition.
+    if not (customer_id.isascii() and customer_id.isprintable()) or " " in (
+        customer_id[0],
+        customer_id[-1],
+    ):
+        return None
+    return InputEvent(topic, customer_id, obj[id_field], ts, kind, obj)
 
 
 def _passes(obj: Mapping[str, Any], checks: _Fast) -> bool:

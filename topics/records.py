@@ -8,9 +8,13 @@ replay of the same history produces the same ids.
 from __future__ import annotations
 
 import base64
+import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from config.settings import RAW_MODES
 
 SCHEMA_VERSION = 1
 ALERT_STATUSES = ("raised", "escalated", "cleared")
@@ -144,6 +148,14 @@ class CareTask:
         }
 
 
+# A dead letter keeps at most this much of the refused value (and of its key), so that it is
+# always small enough to publish: 64 KiB of the worst bytes is 384 KiB of JSON escapes.
+RAW_KEPT_BYTES = 64 * 1024
+KEY_KEPT_BYTES = 1024
+_DIGIT_RUN = re.compile(rb"[0-9]{6,}")
+NO_SOURCE = -1  # partition and offset of a dead letter for an output record of ours
+
+
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     topic: str
@@ -154,25 +166,45 @@ class DeadLetter:
     detail: str
     raw: bytes | None
     at: float = field(default=0.0)
+    raw_mode: str = "masked"  # CHURNWATCH_DEADLETTER_RAW: full | masked | none
 
     def to_wire(self) -> dict[str, Any]:
+        raw = self.raw
         return {
             "topic": self.topic,
             "partition": self.partition,
             "offset": self.offset,
-            "key": _as_text(self.key),
+            "key": _as_text(_kept(self.key, KEY_KEPT_BYTES, self.raw_mode)),
             "error": {"code": self.code, "detail": self.detail},
-            "raw": _as_text(self.raw),
+            "raw": _as_text(_kept(raw, RAW_KEPT_BYTES, self.raw_mode)),
+            "raw_truncated": raw is not None and len(raw) > RAW_KEPT_BYTES,
+            "raw_size": len(raw) if raw is not None else 0,
+            "raw_sha256": hashlib.sha256(raw).hexdigest() if raw is not None else None,
             "at": rfc3339(self.at),
             "schema": SCHEMA_VERSION,
         }
 
 
+def _kept(data: bytes | None, most: int, mode: str) -> bytes | None:
+    """What a dead letter keeps of `data`: its first `most` bytes, digit runs of six or more
+    (phone numbers) masked unless `mode` is full; nothing when `mode` is none."""
+    assert mode in RAW_MODES, mode
+    if data is None or mode == "none":
+        return None
+    head = data[:most]
+    if mode != "full":
+        head = _DIGIT_RUN.sub(lambda run: b"#" * len(run.group()), head)
+    return head
+
+
 def _as_text(data: bytes | None) -> str | None:
-    """The original bytes as text, or base64 when they are not UTF-8 (the contract's rule)."""
+    """The bytes as text, or base64 when they are not UTF-8 (the contract's rule). A cut that
+    split the last character is still text: the partial character is dropped."""
     if data is None:
         return None
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as bad:
+        if bad.start >= len(data) - 3 and bad.reason == "unexpected end of data":
+            return data[: bad.start].decode("utf-8")
         return base64.b64encode(data).decode("ascii")

@@ -422,10 +422,22 @@ def deadletter_schema() -> Schema:
         DEADLETTER,
         {
             "topic": _string("The topic the refused message was read from."),
-            "partition": {"description": "Its partition.", "type": "integer", "minimum": 0},
-            "offset": {"description": "Its offset.", "type": "integer", "minimum": 0},
+            "partition": {
+                "description": "Its partition; -1 for an output record of ours, refused before "
+                "it was sent.",
+                "type": "integer",
+                "minimum": -1,
+            },
+            "offset": {
+                "description": "Its offset; -1 for an output record of ours.",
+                "type": "integer",
+                "minimum": -1,
+            },
             "key": {
-                "description": "Its key as text, or base64 when not UTF-8; null without a key.",
+                "description": (
+                    "Its key as text, or base64 when not UTF-8 (at most its first 1 KiB, masked "
+                    "like raw); null without a key."
+                ),
                 "type": list(nullable_text),
             },
             "error": {
@@ -440,8 +452,24 @@ def deadletter_schema() -> Schema:
             },
             "raw": {
                 "description": (
-                    "The original bytes as text, or base64 when not UTF-8; null without a value."
+                    "The original bytes as text, or base64 when not UTF-8: at most the first 64 "
+                    "KiB of them; with CHURNWATCH_DEADLETTER_RAW=masked (the default) runs of six "
+                    "or more digits are replaced by #; null without a value or when the setting "
+                    "is none."
                 ),
+                "type": list(nullable_text),
+            },
+            "raw_truncated": {
+                "description": "True when raw holds only the first 64 KiB of the original.",
+                "type": "boolean",
+            },
+            "raw_size": {
+                "description": "Bytes of the original value.",
+                "type": "integer",
+                "minimum": 0,
+            },
+            "raw_sha256": {
+                "description": "SHA-256 of the original value, hex; null without a value.",
                 "type": list(nullable_text),
             },
             "at": _time("Wall-clock time the message was refused."),

@@ -25,6 +25,8 @@ FULL_ENV = {
     "CHURNWATCH_SESSION_TIMEOUT_S": "30.5",
     "CHURNWATCH_DATA_DIR": "/var/lib/churnwatch",
     "CHURNWATCH_COMMIT_INTERVAL_S": "2.5",
+    "CHURNWATCH_DEADLETTER_RAW": "None",  # case-insensitive
+    "CHURNWATCH_CLOCK_IDLE_TIMEOUT_S": "30",
 }
 
 
@@ -69,6 +71,8 @@ def test_every_variable_is_read():
     assert settings.session_timeout_s == 30.5
     assert settings.data_dir == "/var/lib/churnwatch"
     assert settings.commit_interval_s == 2.5
+    assert settings.deadletter_raw == "none"
+    assert settings.clock_idle_timeout_s == 30.0
 
 
 def test_every_field_is_reachable_from_the_environment():
@@ -147,3 +151,8 @@ def test_with_overrides_changes_one_field():
 def test_an_out_of_range_number_raises_naming_the_variable(name, value):
     with pytest.raises(SettingsError, match=f"^{name}:"):
         Settings.from_env({name: value})
+
+
+def test_deadletter_raw_must_be_a_known_mode():
+    with pytest.raises(SettingsError, match="CHURNWATCH_DEADLETTER_RAW"):
+        Settings.from_env({"CHURNWATCH_DEADLETTER_RAW": "some"})

@@ -304,7 +304,7 @@ def test_deadletters_validate(validators: dict[str, Any]) -> None:
         (TASKS, {**_task().to_wire(), "offer": {"code": "X"}}),
         (TASKS, without(_task().to_wire(), "control")),
         (DEADLETTER, {**_deadletter().to_wire(), "error": {"code": "oops", "detail": "x"}}),
-        (DEADLETTER, {**_deadletter().to_wire(), "partition": -1}),
+        (DEADLETTER, {**_deadletter().to_wire(), "partition": -2}),
         (DEADLETTER, without(_deadletter().to_wire(), "raw")),
     ],
 )
