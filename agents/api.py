@@ -12,6 +12,7 @@ import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from agents.redis_sink import at_risk_key
 from config.policy import LEVELS, SIGNAL_IDS
 
 Response = tuple[int, dict[str, Any]]
@@ -71,7 +72,7 @@ class RiskApi:
         while len(found) < count:
             page: list[Any] = list(
                 await self.client.zrevrange(
-                    f"{self.prefix}risk:top", start, start + count * 2 - 1, withscores=True
+                    at_risk_key(self.prefix), start, start + count * 2 - 1, withscores=True
                 )
             )
             if not page:

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import orjson
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from agents.metrics import Metrics
 from streams.state import CustomerState
@@ -46,6 +46,12 @@ def redis_client(url: str, timeout_s: float) -> aioredis.Redis:
     )
 
 
+def at_risk_key(prefix: str) -> str:
+    """The sorted set of customers at risk, outside the `risk:{customer_id}` namespace: no
+    customer id can name it."""
+    return f"{prefix}at_risk"
+
+
 class RedisRiskSink:
     def __init__(
         self,
@@ -71,7 +77,7 @@ class RedisRiskSink:
 
     @property
     def top_key(self) -> str:
-        return f"{self.prefix}risk:top"
+        return at_risk_key(self.prefix)
 
     async def write(self, states: Sequence[CustomerState]) -> None:
         if self.behind:
@@ -108,13 +114,19 @@ class RedisRiskSink:
         for state in states:
             self._stage(pipe, state)
         try:
-            await pipe.execute()
+            replies = await pipe.execute(raise_on_error=False)
         except (RedisError, OSError) as exc:
             self.healthy = False
             self.metrics.redis_failures.inc()
             log.warning("redis write failed (%s); will resync when it answers", type(exc).__name__)
             return False
         self.healthy = True
+        refused = [reply for reply in replies if isinstance(reply, ResponseError)]
+        if refused:
+            # A key Redis refuses (of the wrong type, say) stays refused: a resync would fail
+            # the same way for ever, so it costs that customer's entry, not the whole store.
+            self.metrics.redis_failures.inc(len(refused))
+            log.warning("redis refused %d writes, the first: %s", len(refused), refused[0])
         return True
 
     def _stage(self, pipe: Any, state: CustomerState) -> None:

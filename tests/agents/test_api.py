@@ -38,7 +38,7 @@ def seed(client: redis.Redis) -> None:
                      "value_tier": "gold", "reasons": orjson.dumps(reasons).decode(),
                      "alert_id": f"A-{customer}", "updated": "2026-03-01T00:00:00Z"},
         )  # fmt: skip
-        client.zadd(f"{PREFIX}risk:top", {customer: score})
+        client.zadd(f"{PREFIX}at_risk", {customer: score})
     client.hset(f"{PREFIX}risk:C4", mapping={"score": "0.047", "level": "none", "reasons": "[]"})
 
 

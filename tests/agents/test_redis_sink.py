@@ -45,7 +45,7 @@ def test_the_contract_keys_behind_a_password() -> None:
             "reasons": '[{"signal":"usage_drop","contribution":3.1,"value":0.6,"detail":"x"}]',
             "alert_id": "", "updated": "2026-02-25T06:13:20Z",
         }  # fmt: skip
-        assert client.zrange("churnwatch:risk:top", 0, -1, withscores=True) == [("C1", 0.8)]
+        assert client.zrange("churnwatch:at_risk", 0, -1, withscores=True) == [("C1", 0.8)]
         assert client.hget("churnwatch:risk:C2", "level") == "none"
 
 
@@ -64,7 +64,7 @@ def test_a_churned_customer_leaves_the_store(redis_server: EmbeddedRedis) -> Non
     write(redis_server.url, [gone])
     client = redis.Redis.from_url(redis_server.url)
     assert not client.exists("churnwatch:risk:C9")
-    assert client.zscore("churnwatch:risk:top", "C9") is None
+    assert client.zscore("churnwatch:at_risk", "C9") is None
 
 
 def test_the_store_over_tls_with_a_password() -> None:
@@ -74,3 +74,24 @@ def test_the_store_over_tls_with_a_password() -> None:
         assert sink.healthy
         client = redis.Redis.from_url(server.url, decode_responses=True)
         assert client.hget("churnwatch:risk:C1", "level") == "critical"
+
+
+def test_customers_named_like_the_store_s_own_keys_collide_with_nothing() -> None:
+    with EmbeddedRedis() as server:
+        states = [at_risk("top", "high", 0.8), at_risk("at_risk", "critical", 0.95)]
+        sink = write(server.url, states)
+        assert sink.healthy and not sink.behind
+        client = redis.Redis.from_url(server.url, decode_responses=True)
+        assert client.type("churnwatch:at_risk") == "zset"
+        assert client.hget("churnwatch:risk:top", "level") == "high"
+        assert client.hget("churnwatch:risk:at_risk", "level") == "critical"
+
+
+def test_a_key_redis_refuses_costs_that_customer_not_the_store() -> None:
+    with EmbeddedRedis() as server:
+        client = redis.Redis.from_url(server.url, decode_responses=True)
+        client.set("churnwatch:risk:C1", "left by someone else")  # the wrong type for a hash
+        sink = write(server.url, [at_risk("C1", "high", 0.8), at_risk("C2", "high", 0.7)])
+        assert sink.healthy and not sink.behind  # no resync loop for ever
+        assert client.hget("churnwatch:risk:C2", "level") == "high"
+        assert sink.metrics.registry.get_sample_value("churnwatch_redis_failures_total") == 1

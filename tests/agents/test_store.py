@@ -52,9 +52,9 @@ def store_content(url: str) -> tuple[dict[str, dict[str, str]], dict[str, float]
     hashes = {
         key.split(":", 2)[2]: client.hgetall(key)
         for key in client.scan_iter("churnwatch:risk:*")
-        if key != "churnwatch:risk:top"
+        if key != "churnwatch:at_risk"
     }
-    top = dict(client.zrange("churnwatch:risk:top", 0, -1, withscores=True))
+    top = dict(client.zrange("churnwatch:at_risk", 0, -1, withscores=True))
     return hashes, top
 
 

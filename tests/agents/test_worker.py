@@ -99,7 +99,7 @@ def _serving_store_matches(redis_server: EmbeddedRedis, alerts: list[dict]) -> N
     for alert in alerts:
         last[alert["customer_id"]] = alert
     at_risk = {c for c, a in last.items() if a["status"] != "cleared"}
-    top = {m.decode() for m in client.zrange("churnwatch:risk:top", 0, -1)}
+    top = {m.decode() for m in client.zrange("churnwatch:at_risk", 0, -1)}
     assert at_risk - top <= _churned(client, at_risk)
     for customer in top:
         assert client.hget(f"churnwatch:risk:{customer}", "level") in (
