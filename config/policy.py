@@ -40,6 +40,12 @@ class IngestPolicy:
     # give exactly the alerts of an in-order replay; later ones (within the allowed lateness)
     # still count in every later window but do not rewrite an alert already issued.
     evaluation_delay_minutes: float = field(default=60.0, metadata=_rng(0, 24 * 60 * 30))
+    # A device with a wrong clock must not move a partition's event-time clock: an event more
+    # than `clock_jump_hours` past every topic's clock on its partition moves its topic's clock
+    # only once `clock_confirm_events` such events say the stream really is there (a feed
+    # resuming after an outage), and then to their median. It is applied all the same.
+    clock_jump_hours: float = field(default=18.0, metadata=_rng(0.25, 24 * 365))
+    clock_confirm_events: int = field(default=5, metadata=_rng(2, 1000))
 
 
 @dataclass(frozen=True)

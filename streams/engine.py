@@ -73,26 +73,30 @@ SAVED = frozenset({"accepted_offer", "retained"})
 MAX_EARLY_OUTCOMES = 20  # a bound: outcomes for tasks we never make must not pile up
 MAX_UNROUTED = 50  # contact-churn news held per number until its directory entry arrives
 DUPLICATE = "duplicate"
+MAX_SWEEP_DAYS = 366  # the most days one clock move closes one by one
 
 
 @dataclass(slots=True)
 class PartitionClock:
-    """The engine's durable clock: latest event time per input topic and the last closed
-    day."""
+    """The engine's durable clock: latest event time per input topic, the last closed day,
+    and per topic the events too far ahead to move its clock yet (`leaders`: [ts, id])."""
 
     topic_max: dict[str, int] = field(default_factory=dict)
     event_clock: int | None = None  # min over topics with unread data; never moves back
     closed_day: int | None = None
+    leaders: dict[str, list[list[Any]]] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
-        return orjson.dumps([self.topic_max, self.event_clock, self.closed_day])
+        items: list[Any] = [self.topic_max, self.event_clock, self.closed_day]
+        if self.leaders:  # the fourth item was once the population, and is read past
+            items += [0, self.leaders]
+        return orjson.dumps(items)
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> PartitionClock:
-        # Releases before 2026-11-23 wrote the population as a fourth item: ignored, it is
-        # summed from the states instead.
-        topic_max, clock, closed, *_ = orjson.loads(raw)
-        return cls(topic_max, clock, closed)
+        topic_max, clock, closed, *rest = orjson.loads(raw)
+        leaders = rest[1] if len(rest) > 1 else {}
+        return cls(topic_max, clock, closed, leaders)
 
 
 @dataclass(slots=True)
@@ -143,6 +147,8 @@ class PartitionEngine:
         self._lateness_s = int(policy.ingest.allowed_lateness_hours * 3600)
         self._delay_s = int(policy.ingest.evaluation_delay_minutes * 60)
         self._dedupe_days = max(1, int(policy.ingest.dedupe_horizon_hours // 24) + 1)
+        self._jump_s = int(policy.ingest.clock_jump_hours * 3600)
+        self._confirm = policy.ingest.clock_confirm_events
         self.population = self._recovered_population()
         self._dues = [(ts, s.customer_id) for s in self.states.values() for ts in s.due]
         heapq.heapify(self._dues)
@@ -181,7 +187,8 @@ class PartitionEngine:
         if self._replayed_past_memory(state, event, day):
             return DUPLICATE
         state.note_seen(key, day)
-        if state.first_day is None or day < state.first_day:
+        # An activation conveys tenure, often years back: the sweep does not start from it.
+        if not _is_activation(event) and (state.first_day is None or day < state.first_day):
             state.first_day = day
         if event.topic == OUTCOMES:
             seen = apply_outcome(state, event, self.policy.contact)
@@ -258,6 +265,9 @@ class PartitionEngine:
     def _too_late(self, event: InputEvent) -> Rejected | None:
         # Measured against the event's own topic: one topic read ahead of another (fetch
         # batches span days when history is replayed fast) must not make the other look late.
+        # An activation may be decades old: that is how tenure arrives.
+        if _is_activation(event):
+            return None
         clock = self.clock.topic_max.get(event.topic)
         if clock is None or event.ts >= clock - self._lateness_s:
             return None
@@ -266,11 +276,51 @@ class PartitionEngine:
 
     def _advance_topic(self, event: InputEvent) -> None:
         """Even a re-delivery moves its topic's clock: after a crash, replayed events must
-        carry it back to where it was. (Outcomes do not keep time: see CLOCK_TOPICS.)"""
+        carry it back to where it was. (Outcomes do not keep time: see CLOCK_TOPICS; nor do
+        activations, dated at the start of tenure.)
+
+        An event within `clock_jump_hours` of the partition's furthest topic clock moves its
+        topic's clock; one further ahead (a switch with a wrong date, a partition's very first
+        events) is held as a leader, and the clock follows the leaders, to their median, only
+        once `clock_confirm_events` of them agree that the stream is really there."""
         topic, ts = event.topic, event.ts
-        if topic != OUTCOMES and ts > self.clock.topic_max.get(topic, ts - 1):
-            self.clock.topic_max[topic] = ts
-            self.clock_dirty = True
+        if topic == OUTCOMES or _is_activation(event):
+            return
+        topic_max = self.clock.topic_max
+        if ts <= topic_max.get(topic, ts - 1):
+            return
+        reach = max(topic_max.values(), default=None)
+        if reach is None or ts > reach + self._jump_s:
+            self._lead(topic, ts, dedupe_id(event))
+            return
+        topic_max[topic] = ts
+        self.clock_dirty = True
+        if self.clock.leaders:
+            self._drop_reached_leaders()
+
+    def _lead(self, topic: str, ts: int, event_id: str) -> None:
+        held = self.clock.leaders.setdefault(topic, [])
+        if any(seen_id == event_id for _, seen_id in held):
+            return  # a re-delivery is no second witness
+        held.append([ts, event_id])
+        held.sort()
+        self.clock_dirty = True
+        if len(held) < self._confirm:
+            return
+        median = int(held[len(held) // 2][0])
+        if median > self.clock.topic_max.get(topic, median - 1):
+            self.clock.topic_max[topic] = median
+        self._drop_reached_leaders()
+
+    def _drop_reached_leaders(self) -> None:
+        """Leaders the clock has come within reach of are ordinary events now."""
+        reach = max(self.clock.topic_max.values()) + self._jump_s
+        for topic in list(self.clock.leaders):
+            ahead = [leader for leader in self.clock.leaders[topic] if leader[0] > reach]
+            if ahead:
+                self.clock.leaders[topic] = ahead
+            else:
+                del self.clock.leaders[topic]
 
     def _schedule(self, state: CustomerState, ts: int) -> None:
         watermark = self.watermark
@@ -311,6 +361,11 @@ class PartitionEngine:
             # of history in one batch must sweep those weeks as a one-by-one replay would.
             known = [s.first_day for s in self.states.values() if s.first_day is not None]
             self.clock.closed_day = (min(known) if known else self.cal.day(watermark)) - 1
+        # A gap of more than a year with nothing to close (a customer stamped by a clock reset
+        # to 1970, a feed back after a long outage) is stepped over, not swept day by day.
+        self.clock.closed_day = max(
+            self.clock.closed_day, self.cal.day(watermark) - MAX_SWEEP_DAYS - 1
+        )
         while True:
             midnight = self.cal.day_start(self.clock.closed_day + 2)
             due = self._dues[0][0] if self._dues else None
@@ -439,6 +494,10 @@ class PartitionEngine:
         changed = [self.states[c] for c in self.dirty if c in self.states]
         self.dirty = set()
         return changed
+
+
+def _is_activation(event: InputEvent) -> bool:
+    return event.topic == CRM and event.kind == "activation"
 
 
 def unwatched(state: CustomerState) -> None:
