@@ -56,10 +56,6 @@ class Settings:
     # How much of a refused message a dead letter keeps: full, masked (runs of six or more
     # digits, phone numbers, replaced by #) or none.
     deadletter_raw: str = "masked"  # CHURNWATCH_DEADLETTER_RAW
-    # How long a partition's event-time clock waits for an input topic that has caught up
-    # before it moves on without it (Kafka Streams' max.task.idle.ms): a feed that delivers in
-    # files, or a history still being produced, is waited for rather than left behind.
-    clock_idle_timeout_s: float = 10.0  # CHURNWATCH_CLOCK_IDLE_TIMEOUT_S
 
     @property
     def tz(self) -> ZoneInfo:
@@ -93,9 +89,6 @@ class Settings:
             data_dir=env.get("CHURNWATCH_DATA_DIR", cls.data_dir),
             commit_interval_s=_float(env, "CHURNWATCH_COMMIT_INTERVAL_S", cls.commit_interval_s),
             deadletter_raw=env.get("CHURNWATCH_DEADLETTER_RAW", cls.deadletter_raw).lower(),
-            clock_idle_timeout_s=_float(
-                env, "CHURNWATCH_CLOCK_IDLE_TIMEOUT_S", cls.clock_idle_timeout_s
-            ),
         )
         settings.validate()
         return settings
@@ -116,7 +109,6 @@ class Settings:
         _in_range("CHURNWATCH_PARTITIONS", self.partitions, 1, 10_000)
         _in_range("CHURNWATCH_SESSION_TIMEOUT_S", self.session_timeout_s, 1, 3600)
         _in_range("CHURNWATCH_COMMIT_INTERVAL_S", self.commit_interval_s, 0.05, 60)
-        _in_range("CHURNWATCH_CLOCK_IDLE_TIMEOUT_S", self.clock_idle_timeout_s, 0, 86_400)
         if self.deadletter_raw not in RAW_MODES:
             raise SettingsError(
                 f"CHURNWATCH_DEADLETTER_RAW: {self.deadletter_raw!r} is not one of "

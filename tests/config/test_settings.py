@@ -26,7 +26,6 @@ FULL_ENV = {
     "CHURNWATCH_DATA_DIR": "/var/lib/churnwatch",
     "CHURNWATCH_COMMIT_INTERVAL_S": "2.5",
     "CHURNWATCH_DEADLETTER_RAW": "None",  # case-insensitive
-    "CHURNWATCH_CLOCK_IDLE_TIMEOUT_S": "30",
 }
 
 
@@ -72,7 +71,6 @@ def test_every_variable_is_read():
     assert settings.data_dir == "/var/lib/churnwatch"
     assert settings.commit_interval_s == 2.5
     assert settings.deadletter_raw == "none"
-    assert settings.clock_idle_timeout_s == 30.0
 
 
 def test_every_field_is_reachable_from_the_environment():
