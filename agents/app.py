@@ -78,7 +78,7 @@ def create_app(
     writer = ChangelogWriter(store.topic, confluent_config(settings))
     ingest = Ingest(
         client, settings.app_id, settings.session_timeout_s, pipeline, store, sink, metrics, guard,
-        writer, flush_every_s=settings.commit_interval_s,
+        writer, flush_every_s=settings.commit_interval_s, idle_timeout_s=settings.idle_timeout_s,
     )  # fmt: skip
     api = RiskApi(redis_client(settings.redis_url, timeout_s=1.0), settings.redis_prefix)
     churn = ChurnApp(app, settings, policy, metrics, pipeline, ingest, api)

@@ -23,6 +23,7 @@ takes them all.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable, Collection
@@ -36,8 +37,12 @@ from agents.pipeline import Emissions
 from streams.engine import PartitionClock
 from streams.state import CustomerState
 
+log = logging.getLogger(__name__)
 K = TypeVar("K")
 V = TypeVar("V")
+# The largest state record written: librdkafka's default message.max.bytes (and the broker's
+# max.message.bytes) is 1,000,000, less room for the key and the record batch's framing.
+MAX_STATE_BYTES = 990_000 - 16 * 1024
 # Partitions are cut in this many turns per `every_s` (see the module's docstring).
 SHARES = 8
 
@@ -119,6 +124,7 @@ class Cut:
         # A customer lives on one partition: its id alone names what the cut owes.
         self.owed = {cid: (p, state) for (p, cid), (_, state) in pending.states.items()}
         self.states: list[Record] = []
+        self.shed_ids = self.shed_facts = 0  # let go to fit a state in MAX_STATE_BYTES
         self.directory = [(p, directory_key(d), v) for (p, d), v in pending.directory.items()]
         # Clocks change in place and are few: taken now.
         self.clocks = [(p, clock_key(p), c.to_bytes()) for p, c in pending.clocks.items()]
@@ -145,4 +151,9 @@ class Cut:
         return self.states + self.directory
 
     def _take(self, partition: int, state: CustomerState) -> None:
-        self.states.append((partition, state.customer_id.encode(), state.to_bytes()))
+        raw, ids, facts = state.to_bytes_within(MAX_STATE_BYTES)
+        if ids or facts:
+            log.warning("customer state over %d bytes: %d event ids and %d facts let go",
+                        MAX_STATE_BYTES, ids, facts)  # fmt: skip
+            self.shed_ids, self.shed_facts = self.shed_ids + ids, self.shed_facts + facts
+        self.states.append((partition, state.customer_id.encode(), raw))

@@ -20,7 +20,7 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 import orjson
@@ -78,6 +78,7 @@ class Ingest:
         writer: ChangelogWriter,
         flush_every_s: float = FLUSH_EVERY_S,
         heap: Heap | None = None,
+        idle_timeout_s: float = Settings.idle_timeout_s,
     ) -> None:
         self.client_config, self.group_id = client_config, group_id
         self.session_timeout_ms = int(session_timeout_s * 1000)
@@ -89,6 +90,8 @@ class Ingest:
         pipeline.before_change = self._before_change
         self.flush_every_s = flush_every_s
         self.heap = heap or Heap()
+        self.quiet = QuietInputs(idle_timeout_s)
+        self._idle_before: dict[int, frozenset[str]] = {}  # what each partition's clock last saw
         self._gc_watch: GcCallback | None = None
         self._gc_thresholds: tuple[int, ...] | None = None  # to restore on stop
         self.lock = asyncio.Lock()  # one batch or one rebalance step at a time
@@ -159,24 +162,41 @@ class Ingest:
         consumer = self.consumer
         assert consumer is not None, "start() first"
         batches = await consumer.getmany(timeout_ms=POLL_MS, max_records=BATCH_MAX)
-        if not batches:
-            async with self.lock:  # a quiet input still gets its state out, a slice a poll
-                if not self.halted:
-                    await self.flush_slice(quiet=True)
-            return
+        self.quiet.heard(batches)
         async with self.lock:
             if self.halted:
                 return
             owned = consumer.assignment()
             batches = {tp: records for tp, records in batches.items() if tp in owned}
             messages = [record for records in batches.values() for record in records]
-            idle = await self._idle({tp.partition for tp in batches})
-            emissions = self.pipeline.process(messages, idle)
-            await self.publish(emissions)
-            self.pending.add(emissions, {tp: rs[-1].offset + 1 for tp, rs in batches.items()})
-            await self.flush_slice()
-            self.pipeline.observe_clocks()
-            await self.observe_lag()
+            idle = await self._idle({tp.partition for tp in owned})
+            # A partition that got nothing may still have a clock to move: an input of it
+            # has now been quiet long enough to stop waiting for.
+            moved = self._idle_changed(idle) - {tp.partition for tp in batches}
+            if messages or moved:
+                emissions = self.pipeline.process(messages, idle, also=moved)
+                await self.publish(emissions)
+                self.pending.add(emissions, {tp: rs[-1].offset + 1 for tp, rs in batches.items()})
+            # A quiet input still gets its state out, a slice a poll.
+            await self.flush_slice(quiet=not batches)
+            if messages or moved:
+                self.pipeline.observe_clocks()
+                await self.observe_lag()
+
+    def _idle_changed(self, idle: dict[tuple[str, int], bool]) -> set[int]:
+        """The partitions whose set of finished inputs differs from what their clock last saw."""
+        now: dict[int, set[str]] = {}
+        for (topic, partition), finished in idle.items():
+            found = now.setdefault(partition, set())
+            if finished:
+                found.add(topic)
+        changed = set()
+        for partition, topics in now.items():
+            frozen = frozenset(topics)
+            if self._idle_before.get(partition) != frozen:
+                self._idle_before[partition] = frozen
+                changed.add(partition)
+        return changed
 
     async def flush_slice(self, quiet: bool = False) -> None:
         """A slice of the open cut; the cut written once serialised; a new one when due, or
@@ -230,15 +250,18 @@ class Ingest:
         and come again with the same ids. One write at a time (callers hold the lock, or
         `writing`), so a failed write is never skipped by a later commit."""
         await self.writer.write(cut.records())
+        self.metrics.bookkeeping_shed.labels("event_ids").inc(cut.shed_ids)
+        self.metrics.bookkeeping_shed.labels("facts").inc(cut.shed_facts)
         # Clocks last and alone, so each partition's final record batch holds one record:
         # the embedded broker's high watermark is then exact for any reader that trusts it.
         await self.writer.write(cut.clocks)
         await self.sink.write(cut.risk)
         consumer = self.consumer
         assert consumer is not None
-        started = time.perf_counter()
-        await consumer.commit(cut.offsets)
-        self.metrics.commit_latency.observe(time.perf_counter() - started)
+        if cut.offsets:  # none when only a clock moved (an input went quiet)
+            started = time.perf_counter()
+            await consumer.commit(cut.offsets)
+            self.metrics.commit_latency.observe(time.perf_counter() - started)
         self.heap.settle()  # what survived this long is long-lived: see agents.heap
 
     def _before_change(self, state: CustomerState) -> None:
@@ -258,8 +281,9 @@ class Ingest:
             self.metrics.consumer_lag.labels(topic).set(behind)
 
     async def _idle(self, partitions: set[int]) -> dict[tuple[str, int], bool]:
-        """Whether each clock topic of these partitions has nothing left to read: what lets
-        a partition's event-time clock stop waiting for a topic that has gone quiet."""
+        """Whether each clock topic of these partitions is finished for now: nothing left to
+        read, and nothing new for the idle timeout. What lets a partition's event-time clock
+        stop waiting for a topic that has gone quiet, and only then."""
         consumer = self.consumer
         assert consumer is not None
         idle: dict[tuple[str, int], bool] = {}
@@ -267,9 +291,8 @@ class Ingest:
             for topic in CLOCK_TOPICS:
                 tp = TopicPartition(topic, partition)
                 highwater = consumer.highwater(tp)
-                idle[(topic, partition)] = (
-                    highwater is not None and await consumer.position(tp) >= highwater
-                )
+                caught_up = highwater is not None and await consumer.position(tp) >= highwater
+                idle[(topic, partition)] = caught_up and self.quiet.quiet(tp)
         return idle
 
     async def publish(self, em: Emissions) -> None:
@@ -313,6 +336,9 @@ class Ingest:
                 self.metrics.rebalances.inc()
 
     async def on_assigned(self, assigned: set[TopicPartition]) -> None:
+        self.quiet.heard(assigned)  # a partition just got: waited for from now, as if it spoke
+        for partition in {tp.partition for tp in assigned}:
+            self._idle_before.pop(partition, None)
         fresh = {tp.partition for tp in assigned} - set(self.pipeline.engines)
         self.recovering = True
         try:
@@ -320,6 +346,26 @@ class Ingest:
         finally:
             self.recovering = False
         self.heap.settle()  # the recovered states: walked once, not at every full collection
+
+
+class QuietInputs:
+    """When each input partition last brought records: one counts as quiet once it has brought
+    nothing for `timeout_s` of wall-clock time. Kafka Streams' `max.task.idle.ms`, Flink's
+    `withIdleness`: a feed between two files, or a history still being produced, is not
+    finished because the worker has read all of it that exists yet."""
+
+    def __init__(self, timeout_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.timeout_s, self.clock = timeout_s, clock
+        self.last: dict[TopicPartition, float] = {}
+
+    def heard(self, partitions: Iterable[TopicPartition]) -> None:
+        now = self.clock()
+        for tp in partitions:
+            self.last[tp] = now
+
+    def quiet(self, tp: TopicPartition) -> bool:
+        last = self.last.get(tp)
+        return last is None or self.clock() - last >= self.timeout_s
 
 
 class _Rebalance(ConsumerRebalanceListener):

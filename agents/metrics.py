@@ -39,6 +39,14 @@ class Metrics:
             ["topic"],
             registry=registry,
         )
+        self.bookkeeping_shed = Counter(
+            "churnwatch_bookkeeping_shed_total",
+            "Event ids (dedupe) and facts let go because one customer reached its cap, by kind.",
+            ["kind"],
+            registry=registry,
+        )
+        for kind in ("event_ids", "facts"):
+            self.bookkeeping_shed.labels(kind)
         self.alerts = Counter(
             "churnwatch_alerts_total",
             "Churn alerts emitted, by level and status.",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -122,10 +122,14 @@ class Pipeline:
             self.at_risk.pop(partition, None)
 
     def process(
-        self, messages: Sequence[RawMessage], idle: Mapping[tuple[str, int], bool]
+        self,
+        messages: Sequence[RawMessage],
+        idle: Mapping[tuple[str, int], bool],
+        also: Collection[int] = (),
     ) -> Emissions:
-        """Apply a batch; `idle[(topic, partition)]` says whether that input has no unread data
-        once the batch is applied (missing: not known to be caught up)."""
+        """Apply a batch; `idle[(topic, partition)]` says whether that input is finished for
+        now once the batch is applied (missing: not known to be). The clocks of the batch's
+        partitions move, and those of `also` (partitions with news only of idleness)."""
         started = time.perf_counter()
         out = Emissions()
         touched: set[int] = set()
@@ -136,7 +140,7 @@ class Pipeline:
         if messages:
             out.oldest_timestamp = min(m.timestamp for m in messages) / 1000.0
         self._count_read(messages)
-        for partition in sorted(touched):
+        for partition in sorted(touched | {p for p in also if p in self.engines}):
             engine = self.engine(partition)
             engine.advance({t for t in CLOCK_TOPICS if idle.get((t, partition), False)})
             self._drain(partition, engine, out)
@@ -242,6 +246,10 @@ class Pipeline:
             m.scores.observe(score)
         for region in box.competitor_onsets:
             m.competitor_onsets.labels(self._region_label(region)).inc()
+        if box.shed_ids:
+            m.bookkeeping_shed.labels("event_ids").inc(box.shed_ids)
+        if box.shed_facts:
+            m.bookkeeping_shed.labels("facts").inc(box.shed_facts)
 
     def _region_label(self, region: str) -> str:
         """A closed set of label values, whatever free text the CRM feed carries."""

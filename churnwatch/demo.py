@@ -79,7 +79,9 @@ def _run(
 ) -> int:
     feed = Feed(settings, quiet=args.quiet)
     feed.start()
-    _wait_caught_up(worker, history.produced, time.monotonic() + args.duration)
+    _wait_caught_up(
+        worker, history.produced, time.monotonic() + args.duration, settings.idle_timeout_s
+    )
     feed.stop()
     print(
         summary(history.truths, feed.alerts, feed.tasks, worker.metrics_text(), history.truth_path)
@@ -87,15 +89,18 @@ def _run(
     return 0
 
 
-def _wait_caught_up(worker: WorkerProcess, produced: int, deadline: float) -> None:
-    """Until the worker has read every event and the outputs stopped moving (or time is up)."""
+def _wait_caught_up(
+    worker: WorkerProcess, produced: int, deadline: float, idle_timeout_s: float
+) -> None:
+    """Until the worker has read every event and its inputs have been quiet for longer than
+    its clocks wait for them, so the last day closes are out (or time is up)."""
     last_seen, quiet_since = -1.0, time.monotonic()
     while time.monotonic() < deadline:
         text = worker.metrics_text()
         seen = metric_sum(text, "churnwatch_events_total")
         if seen != last_seen:
             last_seen, quiet_since = seen, time.monotonic()
-        if seen >= produced and time.monotonic() - quiet_since > 2.0:
+        if seen >= produced and time.monotonic() - quiet_since > idle_timeout_s + 3.0:
             return
         time.sleep(0.5)
     print(f"stopping at --duration: the worker read {last_seen:.0f} of {produced} events")

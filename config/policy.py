@@ -46,6 +46,12 @@ class IngestPolicy:
     # resuming after an outage), and then to their median. It is applied all the same.
     clock_jump_hours: float = field(default=18.0, metadata=_rng(0.25, 24 * 365))
     clock_confirm_events: int = field(default=5, metadata=_rng(2, 1000))
+    # One customer's bookkeeping stays bounded whatever its traffic (a business account of
+    # many lines under one id, a flood), so that its state record always fits the changelog:
+    # at most this many event ids remembered for dedupe (the oldest go first: a re-delivery of
+    # one of them counts again) and this many facts of one kind (the oldest go first).
+    max_event_ids: int = field(default=20_000, metadata=_rng(100, 40_000))
+    max_facts_per_kind: int = field(default=1_000, metadata=_rng(10, 2_000))
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,10 @@ class Settings:
     # How much of a refused message a dead letter keeps: full, masked (runs of six or more
     # digits, phone numbers, replaced by #) or none.
     deadletter_raw: str = "masked"  # CHURNWATCH_DEADLETTER_RAW
+    # How long a partition's clock waits for an input topic that has nothing new before it
+    # moves on without it (Kafka Streams' max.task.idle.ms): a feed that pauses for less than
+    # this between files, or a history still being produced, never looks finished.
+    idle_timeout_s: float = 5.0  # CHURNWATCH_IDLE_TIMEOUT_S
 
     @property
     def tz(self) -> ZoneInfo:
@@ -89,6 +93,7 @@ class Settings:
             data_dir=env.get("CHURNWATCH_DATA_DIR", cls.data_dir),
             commit_interval_s=_float(env, "CHURNWATCH_COMMIT_INTERVAL_S", cls.commit_interval_s),
             deadletter_raw=env.get("CHURNWATCH_DEADLETTER_RAW", cls.deadletter_raw).lower(),
+            idle_timeout_s=_float(env, "CHURNWATCH_IDLE_TIMEOUT_S", cls.idle_timeout_s),
         )
         settings.validate()
         return settings
@@ -109,6 +114,7 @@ class Settings:
         _in_range("CHURNWATCH_PARTITIONS", self.partitions, 1, 10_000)
         _in_range("CHURNWATCH_SESSION_TIMEOUT_S", self.session_timeout_s, 1, 3600)
         _in_range("CHURNWATCH_COMMIT_INTERVAL_S", self.commit_interval_s, 0.05, 60)
+        _in_range("CHURNWATCH_IDLE_TIMEOUT_S", self.idle_timeout_s, 0, 3600)
         if self.deadletter_raw not in RAW_MODES:
             raise SettingsError(
                 f"CHURNWATCH_DEADLETTER_RAW: {self.deadletter_raw!r} is not one of "

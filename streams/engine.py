@@ -113,6 +113,9 @@ class Outbox:
     risk_changed: set[str] = field(default_factory=set)
     internal: list[InternalRecord] = field(default_factory=list)  # for the internal topics
     evaluations: int = 0
+    # Bookkeeping let go to keep a busy customer's state bounded: event ids, then facts.
+    shed_ids: int = 0
+    shed_facts: int = 0
 
 
 class PartitionEngine:
@@ -186,7 +189,7 @@ class PartitionEngine:
         day = self.cal.day(event.ts)
         if self._replayed_past_memory(state, event, day):
             return DUPLICATE
-        state.note_seen(key, day)
+        self.outbox.shed_ids += state.note_seen(key, day, self.policy.ingest.max_event_ids)
         # An activation conveys tenure, often years back: the sweep does not start from it.
         if not _is_activation(event) and (state.first_day is None or day < state.first_day):
             state.first_day = day
@@ -198,6 +201,7 @@ class PartitionEngine:
             self._apply_usage(state, event, day)
         else:
             apply_event(state, event, self.cal, self.book, self._top_contacts)
+            self.outbox.shed_facts += state.cap_facts(self.policy.ingest.max_facts_per_kind)
         if event.topic == CRM:
             self._crm_follow_up(state, event)
         self.dirty.add(event.customer_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from bisect import insort
+from collections import Counter
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from typing import Any
@@ -88,6 +89,8 @@ class CustomerState:
     # hundreds of ids). Not serialised: built at the first lookup after a load or a day's
     # forgetting, so a customer with no traffic that day holds none.
     _seen_index: set[int] | None = field(default=None, repr=False, compare=False)
+    # How many facts there were when `cap_facts` last looked (not kept: 0 after a restart).
+    _facts_checked: int = field(default=0, repr=False, compare=False)
 
     # --- usage -------------------------------------------------------------------------
     def bucket(self, day: int) -> list[int]:
@@ -116,11 +119,31 @@ class CustomerState:
             index = self._seen_index = {k for keys in self.seen.values() for k in keys}
         return key in index
 
-    def note_seen(self, key: int, day: int) -> None:
-        """Record an id known to be new (`has_seen` asked already)."""
+    def note_seen(self, key: int, day: int, cap: int | None = None) -> int:
+        """Record an id known to be new (`has_seen` asked already); past `cap` ids the oldest
+        are let go, a tenth of the cap at a time. Returns how many were."""
         self.seen.setdefault(day, []).append(key)
-        if self._seen_index is not None:
-            self._seen_index.add(key)
+        index = self._seen_index
+        if index is None:
+            return 0
+        index.add(key)
+        if cap is None or len(index) <= cap:
+            return 0
+        return self._shed_ids(len(index) - cap + cap // 10)
+
+    def _shed_ids(self, count: int) -> int:
+        index, shed = self._seen_index, 0
+        for day in sorted(self.seen):
+            keys = self.seen[day]
+            gone, self.seen[day] = keys[: count - shed], keys[count - shed :]
+            if index is not None:
+                index.difference_update(gone)
+            shed += len(gone)
+            if not self.seen[day]:
+                del self.seen[day]
+            if shed >= count:
+                break
+        return shed
 
     def forget_before(self, day: int) -> None:
         old = [d for d in self.seen if d < day]
@@ -138,6 +161,29 @@ class CustomerState:
     # --- facts -------------------------------------------------------------------------
     def add_fact(self, ts: int, kind: str, payload: Any) -> None:
         insort(self.facts, (ts, kind, payload), key=lambda f: (f[0], f[1]))
+
+    def cap_facts(self, cap: int) -> int:
+        """At most `cap` facts of any one kind: past it, the oldest of that kind go, down to
+        nine tenths of it (a profile fact folded into the profile first, as the day close
+        would). Looked at once every tenth of `cap` new facts. Returns how many went."""
+        facts = self.facts
+        if len(facts) <= cap or len(facts) < self._facts_checked + cap // 10:
+            return 0
+        counts = Counter(kind for _, kind, _ in facts)
+        excess = {kind: n - (cap - cap // 10) for kind, n in counts.items() if n > cap}
+        kept: list[Fact] = []
+        for fact in facts:  # oldest first
+            ts, kind, payload = fact
+            if excess.get(kind, 0) > 0:
+                excess[kind] -= 1
+                if kind in PROFILE_KINDS:
+                    apply_profile_fact(self.profile, kind, payload, ts)
+                continue
+            kept.append(fact)
+        gone = len(facts) - len(kept)
+        self.facts = kept
+        self._facts_checked = len(kept)
+        return gone
 
     def fold_facts(self, until: int, keep_from: int) -> None:
         """Fold profile facts up to `until` into the profile; drop other facts older than
@@ -183,6 +229,26 @@ class CustomerState:
         """The changelog value: the JSON document, zstd-compressed (two months of day buckets
         are mostly digits and zeros: a 4 KB document becomes about 1.6 KB)."""
         return _codec().compress(self.to_json())
+
+    def to_bytes_within(self, limit: int) -> tuple[bytes, int, int]:
+        """`to_bytes`, made to fit in `limit` bytes: while it does not, the older half of the
+        event ids goes, then the older half of the facts (profile facts folded in first).
+        Returns the bytes and how many ids and facts went."""
+        raw, ids_shed, facts_shed = self.to_bytes(), 0, 0
+        while len(raw) > limit:
+            ids = sum(len(keys) for keys in self.seen.values())
+            if ids:
+                ids_shed += self._shed_ids((ids + 1) // 2)
+            elif self.facts:
+                half = (len(self.facts) + 1) // 2
+                for ts, kind, payload in self.facts[:half]:
+                    if kind in PROFILE_KINDS:
+                        apply_profile_fact(self.profile, kind, payload, ts)
+                self.facts, facts_shed = self.facts[half:], facts_shed + half
+            else:
+                break  # what is left is bounded by the policy's caps and the contract's limits
+            raw = self.to_bytes()
+        return raw, ids_shed, facts_shed
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> CustomerState:

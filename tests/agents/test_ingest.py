@@ -12,7 +12,7 @@ from aiokafka import TopicPartition
 from prometheus_client import CollectorRegistry
 
 from agents.changelog_writer import ChangelogError
-from agents.ingest import Ingest
+from agents.ingest import Ingest, QuietInputs
 from agents.metrics import Metrics
 from agents.pipeline import Emissions
 from streams.state import CustomerState
@@ -61,3 +61,17 @@ def test_a_background_write_that_failed_stops_the_next_step() -> None:
             await ingest.flush_slice(quiet=True)
 
     asyncio.run(two_quiet_polls())
+
+
+def test_an_input_is_quiet_only_once_it_has_brought_nothing_for_the_timeout() -> None:
+    now = [100.0]
+    quiet = QuietInputs(5.0, clock=lambda: now[0])
+    cdr = TopicPartition("telecom.cdr", 0)
+    assert quiet.quiet(cdr)  # never heard of: nothing to wait for
+    quiet.heard([cdr])
+    now[0] += 4.9
+    assert not quiet.quiet(cdr)  # a file may still be coming
+    now[0] += 0.1
+    assert quiet.quiet(cdr)
+    quiet.heard([cdr])
+    assert not quiet.quiet(cdr)

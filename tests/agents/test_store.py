@@ -3,8 +3,9 @@ oracle's states say, survives a Redis outage by resynchronising, and the API's a
 
 from __future__ import annotations
 
+import time
 import urllib.request
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.error import HTTPError
 
@@ -27,6 +28,7 @@ from topics.catalog import CDR
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(300)]
 TOKEN = "t0ken-for-tests"
+DAY = 86_400
 
 
 def expected_store(
@@ -98,6 +100,13 @@ def test_store_converges_after_a_redis_outage_and_the_api_serves_it(history) -> 
             produce_records(broker.bootstrap, later)
             total = len(first) + len(later)
             wait_for_metric(worker, "churnwatch_events_total", lambda n: n >= total, 120)
+            # Every partition's clock at the end of its input (its inputs gone quiet): the last
+            # evaluations are made, and only an outage keeps them from the store.
+            last = max(orjson.loads(r.value)["ts"] for r in later)
+            behind = time.time() - datetime.fromisoformat(last).timestamp()
+            wait_for_metric(
+                worker, "churnwatch_watermark_lag_seconds", lambda s: 0 < s <= behind + DAY, 60
+            )
             wait_for_metric(worker, "churnwatch_redis_failures_total", lambda n: n >= 1, 30)
             # The store is written every commit interval: wait for the write that finds Redis gone.
             wait_until(

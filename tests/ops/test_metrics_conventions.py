@@ -16,10 +16,11 @@ from tests.ops.support import OPERATIONS, RULE_FILES, dashboard, dashboard_panel
 # names, contract error codes, alert statuses, caught yes/no, the garbage collector's three
 # generations), then the closed sets the specified care metrics need (contract outcomes,
 # treated/control, retained/churned), with the task priority and holdout flag issue #4 names,
-# and issue #10's churn-reason category.
+# and issue #10's churn-reason category; `kind` is what one customer's bookkeeping let go
+# (event ids or facts).
 # `category` is the churn-reason category (issue #10 asks for it): seven churn causes.
 BUSINESS_LABELS = {"region", "level", "tier", "stage", "signal", "action", "channel", "category"}
-PIPELINE_LABELS = {"topic", "code", "status", "caught", "generation"}
+PIPELINE_LABELS = {"topic", "code", "status", "caught", "generation", "kind"}
 CARE_LABELS = {"outcome", "group", "result", "priority", "control", "category"}
 ALLOWED_LABELS = BUSINESS_LABELS | PIPELINE_LABELS | CARE_LABELS
 NON_BASE_UNITS = re.compile(

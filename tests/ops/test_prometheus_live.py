@@ -36,7 +36,7 @@ from tests.ops.support import (
     require_binary,
     substitute_variables,
 )
-from tests.support.live import as_record, produce_records, read_topic
+from tests.support.live import as_record, produce_records, wait_for_records
 from topics.catalog import CDR, INPUT_TOPICS, OUTCOMES, TASKS
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -153,17 +153,31 @@ def stack(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory)
             produced = 0
             for number, wave in enumerate(waves):
                 produced += produce_records(broker.bootstrap, wave)
-                _wait_counted(prometheus, worker, produced)
+                _wait_counted(prometheus, worker, produced, _last_ts(wave))
                 if number == 1:
                     # The care desk answers a few tasks, read in the waves that follow.
-                    tasks = read_topic(broker.bootstrap, TASKS, idle_s=0.5)
+                    # Made once the partitions' clocks stop waiting for the quiet inputs.
+                    tasks = wait_for_records(broker.bootstrap, TASKS, bool, timeout=30)
                     assert tasks, "the first waves of the history produced no care task"
                     waves[-1].extend(_outcomes_for(tasks))
             yield Stack(prometheus, worker.metrics_text(), started, time.time())
 
 
-def _wait_counted(prometheus: PrometheusServer, worker: WorkerProcess, produced: int) -> None:
-    """Until the worker has read the `produced` input events, Prometheus has scraped at least
+def _last_ts(wave: list[ReplayRecord]) -> float:
+    stamps = []
+    for record in wave:
+        try:
+            stamps.append(datetime.fromisoformat(orjson.loads(record.value)["ts"]).timestamp())
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            continue  # the wave's refused input
+    return max(stamps)
+
+
+def _wait_counted(
+    prometheus: PrometheusServer, worker: WorkerProcess, produced: int, last_ts: float
+) -> None:
+    """Until the worker has read the `produced` input events and its clocks have reached
+    `last_ts` (less a day: each partition's own last event), Prometheus has scraped at least
     that count, and scraped once more (so even a series born in this wave has two samples).
     Input topics only: the worker also reads back its own internal topics."""
 
@@ -175,6 +189,13 @@ def _wait_counted(prometheus: PrometheusServer, worker: WorkerProcess, produced:
         lambda: read_by_worker() >= produced,
         timeout=90,
         what=f"the worker to read {produced} events",
+        interval=0.2,
+    )
+    behind = time.time() - last_ts + 86_400
+    wait_until(
+        lambda: 0 < metric_sum(worker.metrics_text(), "churnwatch_watermark_lag_seconds") <= behind,
+        timeout=60,
+        what="the worker's clocks to reach the end of the wave",
         interval=0.2,
     )
     final = read_by_worker()

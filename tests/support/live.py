@@ -43,6 +43,13 @@ def produce_live(
     return count
 
 
+def produce_files(bootstrap: str, files: Iterable[Iterable[ReplayRecord]]) -> int:
+    """Produce each group of records whole, delivered before the next one starts: feeds that
+    arrive as files, unpaced."""
+    producer = _producer(bootstrap)
+    return sum(_deliver(producer, records) for records in files)
+
+
 def _deliver(producer: Producer, records: Iterable[ReplayRecord]) -> int:
     count = _produce(producer, records)
     assert producer.flush(60) == 0, "records left undelivered"
