@@ -90,7 +90,7 @@ def measure_latency(
             "CHURNWATCH_CONFIG": str(policy),
         }
         with WorkerProcess(broker.bootstrap, redis_url, env=worker_env) as worker:
-            wait_until(lambda: _ready(worker), 60.0, "the latency worker to own its partitions")
+            wait_until(lambda: worker.is_ready(), 60.0, "the latency worker to own its partitions")
             with AlertFollower(broker.bootstrap) as alerts:
                 run = _Offered(broker.bootstrap, traffic, rate, alerts)
                 run.drive(duration_s, warmup_s, TAIL_S, probes_per_s)
@@ -130,17 +130,6 @@ def _encode(records: Iterator[Any]) -> list[_Encoded]:
         end = raw.index(b'"', start)
         out.append(_Encoded(record.topic, record.key.encode(), raw[:start], raw[end:]))
     return out
-
-
-def _ready(worker: WorkerProcess) -> bool:
-    import urllib.request
-    from urllib.error import URLError
-
-    try:
-        with urllib.request.urlopen(f"{worker.url}/readyz", timeout=1.0) as response:
-            return bool(response.status == 200)
-    except (URLError, OSError):
-        return False
 
 
 def _stamp(now: float) -> bytes:

@@ -56,6 +56,14 @@ class WorkerProcess(ManagedProcess):
         except (URLError, OSError):
             return False
 
+    def is_ready(self) -> bool:
+        """`/readyz` answers 200: partitions assigned and their state recovered."""
+        try:
+            with urllib.request.urlopen(f"{self.url}/readyz", timeout=1.0) as response:
+                return bool(response.status == 200)
+        except (URLError, OSError):
+            return False
+
     def metrics_text(self) -> str:
         with urllib.request.urlopen(f"{self.url}/metrics", timeout=5.0) as response:
             return str(response.read().decode())

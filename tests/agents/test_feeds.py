@@ -3,11 +3,9 @@ tasks must be the offline oracle's, which reads the same history in event-time o
 
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from itertools import groupby
-from urllib.error import URLError
 
 import orjson
 import pytest
@@ -113,12 +111,4 @@ def _told(alert: dict) -> str:
 
 def _wait_ready(worker: WorkerProcess) -> None:
     """Partitions assigned and recovered: from here on the worker reads as records arrive."""
-
-    def ready() -> bool:
-        try:
-            with urllib.request.urlopen(f"{worker.url}/readyz", timeout=1.0) as response:
-                return bool(response.status == 200)
-        except (URLError, OSError):
-            return False
-
-    wait_until(ready, timeout=60, what="the worker to be ready")
+    wait_until(worker.is_ready, timeout=60, what="the worker to be ready")

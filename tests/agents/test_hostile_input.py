@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import random
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.error import URLError
 
 import orjson
 import pytest
@@ -163,15 +161,7 @@ def test_a_customer_with_200k_events_in_a_day_keeps_working(
     # Restarted, the worker recovers the state it wrote and counts the re-read tail as
     # duplicates, not as new calls: the state was written, whole.
     with WorkerProcess(fresh_broker.bootstrap, redis_server.url) as worker:
-        wait_until(lambda: _ready(worker), timeout=90, what="recovery of the busy customer")
+        wait_until(worker.is_ready, timeout=90, what="recovery of the busy customer")
         text = worker.metrics_text()
         assert metric_sum(text, "churnwatch_deadletters_total") == 0
         assert worker.running
-
-
-def _ready(worker: WorkerProcess) -> bool:
-    try:
-        with urllib.request.urlopen(f"{worker.url}/readyz", timeout=1.0) as response:
-            return bool(response.status == 200)
-    except (URLError, OSError):
-        return False
