@@ -54,7 +54,8 @@ native: $(BIN)/churnwatch
 	    "runs as Python source, at about 1.5x the CPU per event" >&2; \
 	  [ -z "$$CHURNWATCH_REQUIRE_NATIVE" ]; }
 
-# Debian packages the tests and the demo run for real: redis-server.
+# Debian packages the tests and the demo run for real: redis-server, and chromium with its
+# driver for the console's browser tests.
 services:
 	@command -v redis-server >/dev/null || { \
 	  echo "installing redis-server (Debian package)"; \
@@ -66,6 +67,8 @@ services:
 	  { command -v promtool && command -v prometheus; } >/dev/null || missing="$$missing prometheus"; \
 	  command -v amtool >/dev/null || missing="$$missing prometheus-alertmanager"; \
 	  command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
+	  command -v chromium >/dev/null || missing="$$missing chromium"; \
+	  command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	  if [ -n "$$missing" ]; then \
 	    echo "installing$$missing (Debian packages)"; \
 	    $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \

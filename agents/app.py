@@ -12,9 +12,11 @@ import faust
 import mode
 from prometheus_client import CollectorRegistry, generate_latest
 
-from agents.api import RiskApi, authorised
+from agents.api import RiskApi
 from agents.changelog import ChangelogStore
 from agents.changelog_writer import ChangelogWriter
+from agents.console import add_routes
+from agents.history import HistoryWriter
 from agents.ingest import Ingest
 from agents.kafka import aiokafka_config, confluent_config, faust_broker_urls, faust_credentials
 from agents.metrics import Metrics
@@ -67,7 +69,11 @@ def create_app(
         deadletter_raw=settings.deadletter_raw,
     )  # fmt: skip
     sink = RedisRiskSink(
-        settings.redis_url, settings.redis_prefix, metrics, everyone=pipeline.all_states
+        settings.redis_url,
+        settings.redis_prefix,
+        metrics,
+        everyone=pipeline.all_states,
+        locale=policy.locale,
     )
     guard = TaskGuard(
         redis_client(settings.redis_url, timeout_s=0.5),
@@ -76,11 +82,15 @@ def create_app(
         ttl_s=int((policy.contact.task_expiry_days + 7) * 86_400),
     )
     writer = ChangelogWriter(store.topic, confluent_config(settings))
+    history = HistoryWriter(
+        redis_client(settings.redis_url, timeout_s=0.5), settings.redis_prefix, metrics
+    )
     ingest = Ingest(
         client, settings.app_id, settings.session_timeout_s, pipeline, store, sink, metrics, guard,
         writer, flush_every_s=settings.commit_interval_s, idle_timeout_s=settings.idle_timeout_s,
+        history=history,
     )  # fmt: skip
-    api = RiskApi(redis_client(settings.redis_url, timeout_s=1.0), settings.redis_prefix)
+    api = RiskApi(redis_client(settings.redis_url, timeout_s=1.0), settings.redis_prefix, policy)
     churn = ChurnApp(app, settings, policy, metrics, pipeline, ingest, api)
     app.service(_service_for(ingest))
     _wire_web(churn)
@@ -129,23 +139,13 @@ def _wire_web(churn: ChurnApp) -> None:
         report = readiness(churn)
         return web.json(report, status=200 if report["ready"] else 503)
 
-    token = churn.settings.api_token
+    # The API's routes (and the console's, when enabled) are the console module's aiohttp
+    # handlers, shared with `churnwatch console`.
+    def routes(web: Any) -> None:
+        add_routes(web.web_app.router, churn.api, churn.settings, churn.policy,
+                   churn.settings.console)  # fmt: skip
 
-    @app.page("/customers/at-risk")
-    async def at_risk(web: Any, request: Any) -> Any:
-        if not authorised(token, request.headers.get("Authorization")):
-            return web.json({"error": "unauthorised"}, status=401)
-        query = request.query
-        status, body = await churn.api.at_risk(query.get("level"), query.get("limit"))
-        return web.json(body, status=status)
-
-    @app.page("/customers/{customer_id}/risk")
-    async def customer_risk(web: Any, request: Any, customer_id: str) -> Any:
-        # Authorisation before any lookup: a 401 says nothing about whether the id exists.
-        if not authorised(token, request.headers.get("Authorization")):
-            return web.json({"error": "unauthorised"}, status=401)
-        status, body = await churn.api.customer_risk(customer_id)
-        return web.json(body, status=status)
+    app.on_webserver_init = routes  # type: ignore[method-assign]
 
 
 def _wire_timers(churn: ChurnApp) -> None:

@@ -31,6 +31,7 @@ from agents.changelog import ChangelogStore
 from agents.changelog_writer import ChangelogWriter
 from agents.cut import Cut, PendingState
 from agents.heap import GcCallback, Heap, watch_pauses
+from agents.history import HistoryWriter
 from agents.metrics import Metrics
 from agents.pipeline import Emissions, Pipeline
 from agents.redis_sink import RedisRiskSink
@@ -79,6 +80,7 @@ class Ingest:
         flush_every_s: float = FLUSH_EVERY_S,
         heap: Heap | None = None,
         idle_timeout_s: float = Settings.idle_timeout_s,
+        history: HistoryWriter | None = None,
     ) -> None:
         self.client_config, self.group_id = client_config, group_id
         self.session_timeout_ms = int(session_timeout_s * 1000)
@@ -91,6 +93,7 @@ class Ingest:
         self.flush_every_s = flush_every_s
         self.heap = heap or Heap()
         self.quiet = QuietInputs(idle_timeout_s)
+        self.history = history
         self._idle_before: dict[int, frozenset[str]] = {}  # what each partition's clock last saw
         self._gc_watch: GcCallback | None = None
         self._gc_thresholds: tuple[int, ...] | None = None  # to restore on stop
@@ -315,6 +318,8 @@ class Ingest:
         ]
         await _delivered(sends)
         await self.guard.mark_sent(tasks)
+        if self.history is not None:  # the console's history, once the outputs are out
+            await self.history.record(em.alerts, tasks, em.outcomes)
         if em.oldest_timestamp is not None:
             self.metrics.latency.observe(max(0.0, now - em.oldest_timestamp))
         self.metrics.last_event.set(now)

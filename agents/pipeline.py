@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from agents.history import TaskOutcome
 from agents.metrics import Metrics
 from config.policy import Policy
 from streams.at_risk import AtRiskTally, by_category, by_level, untasked
@@ -62,6 +63,7 @@ class Emissions:
     internal: list[InternalRecord] = field(default_factory=list)
     directory: list[tuple[int, str, bytes]] = field(default_factory=list)
     risk: list[CustomerState] = field(default_factory=list)
+    outcomes: list[TaskOutcome] = field(default_factory=list)  # for the console's history
     oldest_timestamp: float | None = None
 
 
@@ -200,6 +202,10 @@ class Pipeline:
         out.alerts.extend(box.alerts)
         out.tasks.extend(box.tasks)
         out.internal.extend(box.internal)
+        out.outcomes.extend(
+            TaskOutcome(seen.task_id, seen.customer_id, seen.outcome, seen.ts)
+            for seen in box.outcomes
+        )
         out.directory.extend((partition, d, v) for d, v in engine.take_directory_changes())
         self._count(box.alerts, box.tasks, box.churns, box.evaluations)
         self._count_care(box)

@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from agents.metrics import Metrics
+from streams.locale import localise_detail
 from streams.state import CustomerState
 from topics.records import rfc3339
 
@@ -27,16 +28,29 @@ AT_RISK = frozenset({"medium", "high", "critical"})
 RESYNC_CHUNK = 1000
 
 
-def risk_fields(state: CustomerState) -> dict[str, str]:
-    return {
+def risk_fields(state: CustomerState, locale: str = "en") -> dict[str, str]:
+    """The customer's hash: `reasons` in the policy's locale (as alerts speak it) and, when
+    that is not English, `reasons_en` beside it, which the console renders in any language."""
+    fields = {
         "score": f"{state.score:.3f}",
         "level": state.level,
         "stage": state.stage,
         "value_tier": state.value_tier,
-        "reasons": orjson.dumps(state.reasons).decode(),
+        "reasons": orjson.dumps(_in_locale(state.reasons, locale)).decode(),
         "alert_id": state.last_alert_id or "",
         "updated": rfc3339(state.risk_ts or 0),
+        "category": state.alert_category or "",
+        "region": str(state.profile.get("region") or ""),
     }
+    if locale != "en":
+        fields["reasons_en"] = orjson.dumps(state.reasons).decode()
+    return fields
+
+
+def _in_locale(reasons: list[dict[str, Any]], locale: str) -> list[dict[str, Any]]:
+    if locale == "en":
+        return reasons
+    return [{**r, "detail": localise_detail(r["detail"], locale)} for r in reasons]
 
 
 def redis_client(url: str, timeout_s: float) -> aioredis.Redis:
@@ -61,10 +75,12 @@ class RedisRiskSink:
         everyone: Callable[[], Iterable[CustomerState]] = tuple,
         timeout_s: float = 0.5,
         retry_every_s: float = 2.0,
+        locale: str = "en",
     ) -> None:
         self.client = redis_client(url, timeout_s)
         self.prefix = prefix
         self.metrics = metrics
+        self.locale = locale
         self.everyone = everyone  # all customers this worker owns, for a resync
         self.healthy = True
         self.behind = False  # a write failed: the store misses changes until a resync
@@ -137,7 +153,7 @@ class RedisRiskSink:
             pipe.delete(key)
             pipe.zrem(self.top_key, state.customer_id)
             return
-        pipe.hset(key, mapping=cast(Mapping[Any, Any], risk_fields(state)))
+        pipe.hset(key, mapping=cast(Mapping[Any, Any], risk_fields(state, self.locale)))
         if state.level in AT_RISK:
             pipe.zadd(self.top_key, {state.customer_id: round(state.score, 3)})
         else:

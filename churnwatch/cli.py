@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     _worker(sub)
+    _console(sub)
     _demo(sub)
     _simulate(sub)
     _replay(sub)
@@ -66,6 +67,24 @@ def _run_worker(args: argparse.Namespace) -> int:
     from churnwatch.commands import run_worker
 
     return run_worker(Settings.from_env(), args.loglevel)
+
+
+def _console(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "console",
+        help="the retention desk's web console, read-only, from the Redis serving store",
+        description="Serve the console (who to call, why, and how; English and Chinese) at "
+        "/console, with the API behind it, from CHURNWATCH_REDIS_URL. Access needs "
+        "CHURNWATCH_API_TOKEN when it is set.",
+    )
+    p.add_argument("--port", type=int, default=None, help="default CHURNWATCH_WEB_PORT + 1 (6067)")
+    p.set_defaults(run=_run_console)
+
+
+def _run_console(args: argparse.Namespace) -> int:
+    from churnwatch.commands import run_console
+
+    return run_console(Settings.from_env(), args.port)
 
 
 def _demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

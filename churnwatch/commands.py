@@ -50,6 +50,23 @@ def run_worker(settings: Settings, loglevel: str) -> int:
     return 0
 
 
+def run_console(settings: Settings, port: int | None) -> int:
+    """The retention desk's console on its own, from Redis: no broker needed."""
+    try:
+        policy = load_policy(settings.config_path)
+    except PolicyError as exc:
+        print(f"churnwatch console: invalid policy: {exc}", file=sys.stderr)
+        return 2
+    from aiohttp import web
+
+    from agents.console import BASE, console_app
+
+    port = port or settings.web_port + 1
+    print(f"churnwatch console: http://{settings.web_host}:{port}{BASE}", file=sys.stderr)
+    web.run_app(console_app(settings, policy), host=settings.web_host, port=port, print=None)
+    return 0
+
+
 def native_note() -> str:
     """Which build of the hot path this process runs (a third more CPU per event without)."""
     if native.use_native():

@@ -60,6 +60,9 @@ class Settings:
     # moves on without it (Kafka Streams' max.task.idle.ms): a feed that pauses for less than
     # this between files, or a history still being produced, never looks finished.
     idle_timeout_s: float = 5.0  # CHURNWATCH_IDLE_TIMEOUT_S
+    # The retention desk's console pages on the web port too (`churnwatch console` serves
+    # them on their own): 1 to enable.
+    console: bool = False  # CHURNWATCH_CONSOLE
 
     @property
     def tz(self) -> ZoneInfo:
@@ -94,6 +97,7 @@ class Settings:
             commit_interval_s=_float(env, "CHURNWATCH_COMMIT_INTERVAL_S", cls.commit_interval_s),
             deadletter_raw=env.get("CHURNWATCH_DEADLETTER_RAW", cls.deadletter_raw).lower(),
             idle_timeout_s=_float(env, "CHURNWATCH_IDLE_TIMEOUT_S", cls.idle_timeout_s),
+            console=env.get("CHURNWATCH_CONSOLE", "") in ("1", "true", "yes"),
         )
         settings.validate()
         return settings

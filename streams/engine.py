@@ -543,6 +543,9 @@ class OutcomeSeen:
     action: str
     outcome: str
     control: bool
+    task_id: str = ""
+    customer_id: str = ""
+    ts: int = 0
 
 
 def apply_outcome(
@@ -568,7 +571,8 @@ def record_outcome(
         state.open_tasks[action] = (0, task_id)  # closed; the id still maps to it
     if kind == "declined":
         state.suppressed[action] = ts + int(contact.decline_suppress_days * DAY_S)
-    return OutcomeSeen(action, kind, in_holdout(state.customer_id, contact))
+    control = in_holdout(state.customer_id, contact)
+    return OutcomeSeen(action, kind, control, task_id, state.customer_id, ts)
 
 
 def competitor_contacts(state: CustomerState, day: int, window_days: int) -> int:

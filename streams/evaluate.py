@@ -67,15 +67,14 @@ def evaluate(
         return _observe_churn(state, churn_ts)
     state.churned_ts = None  # a returning customer (activation after churn) starts afresh
     signals = all_signals(view, policy.signals)
-    scored = in_locale(
-        score_signals(signals, policy.score, protective_reasons(view, policy.protective)),
-        policy.locale,
-    )
+    english = score_signals(signals, policy.score, protective_reasons(view, policy.protective))
+    scored = in_locale(english, policy.locale)
     previous = risk_view(state)
     state.stage = stage(view, signals)
     state.value_tier = value_tier(monthly_spend(view), policy.tiers)
     state.score = scored.score
-    state.reasons = [r.to_wire() for r in scored.reasons]
+    # In English: the serving store shows them in every language the console speaks.
+    state.reasons = [r.to_wire() for r in english.reasons]
     state.last_eval_ts = as_of
     result = Evaluation(alert=_level_change(state, view, scored, signals, policy))
     if result.alert is not None:

@@ -43,7 +43,7 @@ def test_the_contract_keys_behind_a_password() -> None:
         assert client.hgetall("churnwatch:risk:C1") == {
             "score": "0.800", "level": "high", "stage": "decline", "value_tier": "standard",
             "reasons": '[{"signal":"usage_drop","contribution":3.1,"value":0.6,"detail":"x"}]',
-            "alert_id": "", "updated": "2026-02-25T06:13:20Z",
+            "alert_id": "", "updated": "2026-02-25T06:13:20Z", "category": "", "region": "",
         }  # fmt: skip
         assert client.zrange("churnwatch:at_risk", 0, -1, withscores=True) == [("C1", 0.8)]
         assert client.hget("churnwatch:risk:C2", "level") == "none"

@@ -27,6 +27,7 @@ FULL_ENV = {
     "CHURNWATCH_COMMIT_INTERVAL_S": "2.5",
     "CHURNWATCH_DEADLETTER_RAW": "None",  # case-insensitive
     "CHURNWATCH_IDLE_TIMEOUT_S": "12",
+    "CHURNWATCH_CONSOLE": "1",
 }
 
 
