@@ -66,6 +66,11 @@ def evaluate(
         state.last_eval_ts = as_of
         return _observe_churn(state, churn_ts)
     state.churned_ts = None  # a returning customer (activation after churn) starts afresh
+    if not view.usage_began():
+        # A backfill's facts reach back before its CDRs: nothing is said of a time whose usage
+        # is unknown (it is not silence, and a complaint alone has no usage to weigh against).
+        state.last_eval_ts = as_of
+        return Evaluation()
     signals = all_signals(view, policy.signals)
     english = score_signals(signals, policy.score, protective_reasons(view, policy.protective))
     scored = in_locale(english, policy.locale)

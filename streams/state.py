@@ -55,7 +55,10 @@ _KEY_START = blake2b(digest_size=8)  # never updated itself: only copied
 @dataclass(slots=True)
 class CustomerState:
     customer_id: str
-    first_day: int | None = None  # first local day with any event: is there a baseline?
+    first_day: int | None = None  # first local day with any event but an activation
+    # First local day with usage (a CDR): the usage history starts here, whatever CRM or billing
+    # facts reach further back (a backfill's activation years ago, bills before the CDR window).
+    usage_from: int | None = None
     days: dict[int, list[int]] = field(default_factory=dict)
     facts: list[Fact] = field(default_factory=list)
     profile: dict[str, Any] = field(default_factory=dict)
@@ -99,6 +102,8 @@ class CustomerState:
             found = self.days[day] = [0] * N_COUNTERS
             if self.first_day is None or day < self.first_day:
                 self.first_day = day
+            if self.usage_from is None or day < self.usage_from:
+                self.usage_from = day
         return found
 
     def prune_days(self, keep_from: int) -> None:
@@ -262,6 +267,7 @@ class CustomerState:
             {
                 "c": self.customer_id,
                 "f": self.first_day,
+                "uf": self.usage_from,
                 # Full width, untrimmed: trailing zeros cost nothing once compressed.
                 "d": [[day, *bucket] for day, bucket in sorted(self.days.items())],
                 "x": self.facts,
@@ -304,6 +310,8 @@ class CustomerState:
         state.profile = obj["p"]
         state.seen = {int(day): keys for day, keys in obj["s"].items()}
         state.ids_from = obj.get("i")  # absent in records written before 2026-11-23
+        # Absent in older records: a customer with usage kept its first day as its baseline.
+        state.usage_from = obj.get("uf", state.first_day if state.days else None)
         (
             state.level,
             state.score,

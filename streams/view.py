@@ -71,9 +71,9 @@ class CustomerView:
         return self.total(counter, self.last_day - n_days + 1, self.last_day)
 
     def history_days(self) -> int:
-        """Complete days of history up to `last_day`: since the first event or the activation,
-        whichever is later (a recycled line's old usage is not this customer's)."""
-        first = self.state.first_day
+        """Complete days of usage history up to `last_day`: since the first usage or the
+        activation, whichever is later (a recycled line's old usage is not this customer's)."""
+        first = self.state.usage_from
         if first is None:
             return 0
         activated = self.profile.get("activated_ts")
@@ -82,12 +82,17 @@ class CustomerView:
         return max(0, self.last_day - first + 1)
 
     def known_since(self, day: int) -> bool:
-        """True when the customer's history reaches back to `day` (a baseline exists)."""
-        first = self.state.first_day
+        """True when the customer's usage history reaches back to `day` (a baseline exists)."""
+        first = self.state.usage_from
         activated = self.profile.get("activated_ts")
         if activated is not None and self.cal.day(activated) > day:
             return False
         return first is not None and first <= day
+
+    def usage_began(self) -> bool:
+        """Whether the customer's usage history covers any complete day of this view."""
+        first = self.state.usage_from
+        return first is not None and first <= self.last_day
 
     def active_day(self, day: int) -> bool:
         bucket = self.state.days.get(day)
@@ -110,8 +115,9 @@ class CustomerView:
         return longest
 
     def idle_streak(self) -> int:
-        """Consecutive days up to `last_day` with no outgoing voice, SMS or data."""
-        first = self.state.first_day
+        """Consecutive days up to `last_day` with no outgoing voice, SMS or data, counted
+        within the usage history only (before it, nothing is known, not silence)."""
+        first = self.state.usage_from
         if first is None:
             return 0
         streak, day = 0, self.last_day
