@@ -67,6 +67,14 @@ class UsageDropPolicy:
     # population is too small to tell a holiday from noise, and drops are taken as they are.
     population_min_active: int = field(default=50, metadata=_rng(1, 10_000_000))
     population_min_dip: float = field(default=0.1, metadata=_rng(0, 1))
+    # A drop fires only when some channel's last week is below what the customer's own baseline
+    # makes likely at this level: a light user's quiet week is luck, a heavy user's is a change.
+    # Each customer is tested daily on three channels (some forty independent weeks a quarter):
+    # one in a thousand keeps chance drops to a few customers in a hundred a quarter.
+    significance: float = field(default=0.001, metadata=_rng(0, 1))
+    # Below this many events expected in the recent days the volume's spread is a poor guide
+    # (a week of one call is volume by chance): the count of events is judged by chance as well.
+    many_events: int = field(default=20, metadata=_rng(0, 1_000_000))
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,10 @@ class ZeroActivityPolicy:
     # is too small to tell.
     population_min_active: int = field(default=50, metadata=_rng(1, 10_000_000))
     population_min_share: float = field(default=0.5, metadata=_rng(0, 1))
+    # A silence fires only when so many idle days in a row are this unlikely at the share of
+    # days the customer was active in the baseline (a weekend-only user's week is no silence).
+    # It comes on top of the habit rule above, which already refuses most chance runs.
+    significance: float = field(default=0.01, metadata=_rng(0, 1))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from config.policy import (
     UsageDropPolicy,
     ZeroActivityPolicy,
 )
+from streams.chance import few_events_chance, idle_run_chance, irregular, low_total_chance
 from streams.signal_base import Signal, money, plural, ramp
 from streams.state import (
     CALLS_IN,
@@ -36,6 +37,8 @@ _USAGE_CHANNELS = (
     ("SMS", SMS_OUT, 1.0, 0.3),
     ("data", DATA_KB, 1024.0, 1.0),
 )
+# The events behind each channel's volume: calls, messages, data sessions.
+_CHANNEL_EVENTS = (CALLS_OUT, SMS_OUT, DATA_SESSIONS)
 
 
 def usage_drop(view: CustomerView, p: UsageDropPolicy) -> Signal | None:
@@ -52,6 +55,8 @@ def usage_drop(view: CustomerView, p: UsageDropPolicy) -> Signal | None:
         return None
     overall = sum(drops.values()) / len(drops)
     if overall < p.min_drop:
+        return None
+    if not _beyond_chance(view, base_first, base_last, p):
         return None
     worst = max(drops, key=lambda name: drops[name])
     others = ", ".join(f"{n} {_change(d)}" for n, d in drops.items() if n != worst)
@@ -86,6 +91,31 @@ def _channel_drops(
         # Everyone fell silent (an outage, not a customer leaving): nothing left to explain.
         drops[label] = 1.0 - recent / base / moved if moved > 0 else 0.0
     return drops, largest_dip
+
+
+def _beyond_chance(view: CustomerView, base_first: int, base_last: int, p: UsageDropPolicy) -> bool:
+    """Whether some channel's last week is further below its baseline than chance at the
+    customer's own rate and day-to-day spread makes likely (below `significance`), after the
+    population's dip. Where the baseline expects fewer than `many_events` events in the week,
+    arriving at random, the number of events must be improbably low too: a light user's week
+    is mostly luck."""
+    for (_, volume, unit, least), events in zip(_USAGE_CHANNELS, _CHANNEL_EVENTS, strict=True):
+        baseline = view.daily(volume, base_first, base_last)
+        if sum(baseline) / unit / p.baseline_days < least:
+            continue
+        moved = _population_moved(view, volume, base_first, base_last, p)
+        scale = 1.0 if moved is None else moved
+        chance = low_total_chance(
+            float(view.recent_total(volume, p.recent_days)), p.recent_days, baseline, scale
+        )
+        counts = view.daily(events, base_first, base_last)
+        few = sum(counts) * p.recent_days * scale < p.many_events * p.baseline_days
+        if few and irregular(counts):
+            observed = view.recent_total(events, p.recent_days)
+            chance = max(chance, few_events_chance(observed, p.recent_days, counts, scale))
+        if chance < p.significance:
+            return True
+    return False
 
 
 def _population_moved(
@@ -123,12 +153,26 @@ def zero_activity(view: CustomerView, p: ZeroActivityPolicy) -> Signal | None:
     onset = min(p.min_days, p.unusual_min_days) if unusual else p.min_days
     if streak < onset:
         return None
+    if not _silence_beyond_chance(view, streak, p):
+        return None
     return Signal(
         "zero_activity",
         ramp(streak, onset, p.full_strength_days),
         streak,
         f"no outgoing calls, SMS or data for {streak} days",
     )
+
+
+def _silence_beyond_chance(view: CustomerView, streak: int, p: ZeroActivityPolicy) -> bool:
+    """Whether `streak` idle days in a row are less likely than `significance` at the share of
+    the `baseline_days` before the silence the customer was active on. Without a baseline that
+    long there is no habit to judge by, and the silence counts."""
+    last_active = view.last_day - streak
+    first = last_active - p.baseline_days + 1
+    if not view.known_since(first):
+        return True
+    share = view.active_days(first, last_active) / p.baseline_days
+    return idle_run_chance(streak, share) < p.significance
 
 
 def _shared_silence(view: CustomerView, streak: int, p: ZeroActivityPolicy) -> bool:

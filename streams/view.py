@@ -51,6 +51,11 @@ class CustomerView:
             found = self._totals[key] = sum([b[counter] for b in self._days(first, last)])
         return found
 
+    def daily(self, counter: int, first: int, last: int) -> list[int]:
+        """One usage counter on each day `first`..`last`, in order (0 on a day without usage)."""
+        days = self.state.days
+        return [b[counter] if (b := days.get(d)) is not None else 0 for d in range(first, last + 1)]
+
     def window(self, first: int, last: int) -> list[int]:
         """Every usage counter summed over days `first`..`last`."""
         buckets = self._days(first, last)
