@@ -66,7 +66,7 @@ def create_app(
     store = ChangelogStore(changelog_topic(settings.app_id), client)
     pipeline = Pipeline(
         policy, Calendar(settings.tz), settings.partitions, metrics, store,
-        deadletter_raw=settings.deadletter_raw,
+        deadletter_raw=settings.deadletter_raw, backfill_tasks=settings.backfill_tasks,
     )  # fmt: skip
     sink = RedisRiskSink(
         settings.redis_url,

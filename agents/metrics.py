@@ -47,6 +47,12 @@ class Metrics:
         )
         for kind in ("event_ids", "facts"):
             self.bookkeeping_shed.labels(kind)
+        self.stale_tasks = Counter(
+            "churnwatch_stale_tasks_skipped_total",
+            "Alerts made without their care task because it would already have expired at "
+            "wall clock (a backfill of old history).",
+            registry=registry,
+        )
         self.alerts = Counter(
             "churnwatch_alerts_total",
             "Churn alerts emitted, by level and status.",

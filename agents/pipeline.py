@@ -79,8 +79,10 @@ class Pipeline:
         store: StateStore,
         wall_clock: Callable[[], float] = time.time,
         deadletter_raw: str = "masked",
+        backfill_tasks: bool = False,
     ) -> None:
         self.policy, self.cal, self.partitions = policy, cal, partitions
+        self.backfill_tasks = backfill_tasks  # care tasks for moments long past, too
         self.deadletter_raw = deadletter_raw
         self.metrics, self.store, self.wall_clock = metrics, store, wall_clock
         self.engines: dict[int, PartitionEngine] = {}
@@ -100,6 +102,7 @@ class Pipeline:
             tally = AtRiskTally(self.policy.contact, self.policy.reason_category.fallback)
             self.at_risk[partition] = tally.observe_all(states)
             found.before_change = self._watch(tally)
+            found.tasks_after = None if self.backfill_tasks else int(self.wall_clock())
             self.engines[partition] = found
         return found
 
@@ -136,6 +139,9 @@ class Pipeline:
         out = Emissions()
         touched: set[int] = set()
         now = self.wall_clock()
+        if not self.backfill_tasks:  # no task that would reach the desk already expired
+            for engine in self.engines.values():
+                engine.tasks_after = int(now)
         for message in messages:
             self._one(message, now, out)
             touched.add(message.partition)
@@ -256,6 +262,8 @@ class Pipeline:
             m.bookkeeping_shed.labels("event_ids").inc(box.shed_ids)
         if box.shed_facts:
             m.bookkeeping_shed.labels("facts").inc(box.shed_facts)
+        if box.stale_tasks:
+            m.stale_tasks.inc(box.stale_tasks)
 
     def _region_label(self, region: str) -> str:
         """A closed set of label values, whatever free text the CRM feed carries."""

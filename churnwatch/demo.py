@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +66,24 @@ def _produce_history(args: argparse.Namespace, settings: Settings, workdir: Path
     from sim.population import SimConfig, simulate, write_truth_csv
     from sim.produce import produce
 
-    truths, records = simulate(SimConfig(customers=args.customers, days=args.days, seed=args.seed))
+    config = SimConfig(
+        customers=args.customers, days=args.days, seed=args.seed, start=history_start(args.days)
+    )
+    truths, records = simulate(config)
     truth_path = workdir / "truth.csv"
     write_truth_csv(truths, truth_path)
     started = time.monotonic()
     produced = produce(records, settings.require_bootstrap(), progress=not args.quiet)
     print(f"\nproduced {produced} events in {time.monotonic() - started:.1f} s", flush=True)
     return History(truths, produced, truth_path)
+
+
+def history_start(days: int, today: date | None = None) -> date:
+    """The Monday that makes a history of `days` days end before today: the demo plays the
+    recent past, so its care tasks are still open (a task that would have expired already is
+    not made)."""
+    start = (today or date.today()) - timedelta(days=days)
+    return start - timedelta(days=start.weekday())
 
 
 def _run(
@@ -173,7 +185,9 @@ def summary(
         f"dead-lettered: {metric_sum(metrics, 'churnwatch_deadletters_total'):.0f}",
         f"alerts: {len(alerts)} ({', '.join(f'{k}: {v}' for k, v in sorted(levels.items()))})",
         f"top reasons: {', '.join(f'{k}: {v}' for k, v in reasons.most_common())}",
-        f"care tasks: {len(tasks)} ({sum(1 for t in tasks if t.get('control'))} in holdout)",
+        f"care tasks: {len(tasks)} ({sum(1 for t in tasks if t.get('control'))} in holdout, "
+        f"{metric_sum(metrics, 'churnwatch_stale_tasks_skipped_total'):.0f} not made: already "
+        "expired)",
         f"churners caught before churning: {len(caught)} of {len(churners)}",
         f"steady customers alerted: {len(false_alarms)} of {len(steady)}",
         f"ground truth: {truth_path}",

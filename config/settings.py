@@ -63,6 +63,10 @@ class Settings:
     # The retention desk's console pages on the web port too (`churnwatch console` serves
     # them on their own): 1 to enable.
     console: bool = False  # CHURNWATCH_CONSOLE
+    # Care tasks for moments whose task would already have expired at wall clock (a backfill
+    # of old history): off, such alerts are made without a task (counted in
+    # churnwatch_stale_tasks_skipped_total); 1 to make them anyway (a replay for analysis).
+    backfill_tasks: bool = False  # CHURNWATCH_BACKFILL_TASKS
 
     @property
     def tz(self) -> ZoneInfo:
@@ -98,6 +102,7 @@ class Settings:
             deadletter_raw=env.get("CHURNWATCH_DEADLETTER_RAW", cls.deadletter_raw).lower(),
             idle_timeout_s=_float(env, "CHURNWATCH_IDLE_TIMEOUT_S", cls.idle_timeout_s),
             console=env.get("CHURNWATCH_CONSOLE", "") in ("1", "true", "yes"),
+            backfill_tasks=env.get("CHURNWATCH_BACKFILL_TASKS", "") in ("1", "true", "yes"),
         )
         settings.validate()
         return settings

@@ -116,6 +116,7 @@ class Outbox:
     # Bookkeeping let go to keep a busy customer's state bounded: event ids, then facts.
     shed_ids: int = 0
     shed_facts: int = 0
+    stale_tasks: int = 0  # alerts whose task would have expired by `tasks_after`
 
 
 class PartitionEngine:
@@ -147,6 +148,9 @@ class PartitionEngine:
         self.dirty: set[str] = set()
         self.clock_dirty = False
         self.before_change: Callable[[CustomerState], None] = unwatched
+        # Care tasks that would have expired by this moment are not made (None: all are). The
+        # worker sets its wall clock here each batch; a replay of the past usually leaves it.
+        self.tasks_after: int | None = None
         self._lateness_s = int(policy.ingest.allowed_lateness_hours * 3600)
         self._delay_s = int(policy.ingest.evaluation_delay_minutes * 60)
         self._dedupe_days = max(1, int(policy.ingest.dedupe_horizon_hours // 24) + 1)
@@ -416,10 +420,11 @@ class PartitionEngine:
             # (At the same moment it may be evaluated again: two urgent events in one second.)
             return
         result: Evaluation = evaluate(
-            state, as_of, last_day, self.policy, self.cal, self.population
+            state, as_of, last_day, self.policy, self.cal, self.population, self.tasks_after
         )
         out = self.outbox
         out.evaluations += 1
+        out.stale_tasks += result.stale_task
         if state.churned_ts is None:
             out.scores.append(state.score)
         if result.alert is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from hashlib import sha256
 
 from config.policy import ContactPolicy, Policy
-from streams.calendar import Calendar
+from streams.calendar import DAY_S, Calendar
 from streams.levels import next_level
 from streams.lifecycle import monthly_spend, stage, tenure_days, value_tier
 from streams.locale import localise_detail
@@ -48,6 +48,7 @@ class Evaluation:
     task: CareTask | None = None
     churn: ChurnObserved | None = None
     risk_changed: bool = False
+    stale_task: bool = False  # the alert's task would have expired by `tasks_after`
 
 
 def evaluate(
@@ -57,7 +58,11 @@ def evaluate(
     policy: Policy,
     cal: Calendar,
     population: Population | None = None,
+    tasks_after: int | None = None,
 ) -> Evaluation:
+    """The customer as of `as_of`: a level change makes an alert, and an alert a care task
+    unless its task would have expired by `tasks_after` (the wall clock of a worker reading a
+    backfill: a task for a moment long past reaches nobody in time)."""
     view = CustomerView.of(state, as_of, last_day, cal, population)
     churn_ts = churned_at(view)
     if churn_ts is not None:
@@ -82,7 +87,9 @@ def evaluate(
     state.reasons = [r.to_wire() for r in english.reasons]
     state.last_eval_ts = as_of
     result = Evaluation(alert=_level_change(state, view, scored, signals, policy))
-    if result.alert is not None:
+    if result.alert is not None and _expired_by(result.alert, tasks_after, policy):
+        result.stale_task = next(candidate_tasks(result.alert, policy), None) is not None
+    elif result.alert is not None:
         result.task = next(
             (
                 task
@@ -128,6 +135,11 @@ def _level_change(
     state.alert_category = category
     state.first_alert_ts = None if move.status == "cleared" else state.first_alert_ts or view.as_of
     return alert
+
+
+def _expired_by(alert: Alert, tasks_after: int | None, policy: Policy) -> bool:
+    expires_at = alert.ts + int(policy.contact.task_expiry_days * DAY_S)
+    return tasks_after is not None and expires_at <= tasks_after
 
 
 def _contact(

@@ -45,15 +45,22 @@ class OfflineResult:
     duplicates: int = 0
     events: int = 0
     internal: int = 0  # internal records delivered between partitions
+    stale_tasks: int = 0  # alerts whose task would have expired by `tasks_after`
 
 
 class OfflineRunner:
     """Feeds records to partition engines one by one, collecting their outputs."""
 
     def __init__(
-        self, policy: Policy, cal: Calendar, partitions: int = 8, now: float = FAR_FUTURE
+        self,
+        policy: Policy,
+        cal: Calendar,
+        partitions: int = 8,
+        now: float = FAR_FUTURE,
+        tasks_after: int | None = None,
     ) -> None:
         self.policy, self.cal, self.partitions, self.now = policy, cal, partitions, now
+        self.tasks_after = tasks_after  # as the worker's wall clock (see PartitionEngine)
         self.engines: dict[int, PartitionEngine] = {}
         self.result = OfflineResult()
 
@@ -61,6 +68,7 @@ class OfflineRunner:
         found = self.engines.get(partition)
         if found is None:
             found = PartitionEngine(partition, self.partitions, self.policy, self.cal)
+            found.tasks_after = self.tasks_after
             self.engines[partition] = found
         return found
 
@@ -90,6 +98,7 @@ class OfflineRunner:
             self.result.alerts.extend(out.alerts)
             self.result.tasks.extend(out.tasks)
             self.result.churns.extend(out.churns)
+            self.result.stale_tasks += out.stale_tasks
             for record in out.internal:
                 target = self.engine(partition_for(record.key, self.partitions))
                 target.handle_internal(record.topic, record.key, record.value)

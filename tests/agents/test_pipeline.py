@@ -35,9 +35,14 @@ class EmptyStore:
         return [], None, []
 
 
-def pipeline() -> Pipeline:
+def pipeline(backfill_tasks: bool = True) -> Pipeline:
+    """A pipeline whose wall clock reads 2033: the stories' tasks expired long before it, made
+    only with `backfill_tasks`."""
     metrics = Metrics(CollectorRegistry())
-    return Pipeline(Policy(), Calendar(), 8, metrics, EmptyStore(), wall_clock=lambda: 2e9)
+    return Pipeline(
+        Policy(), Calendar(), 8, metrics, EmptyStore(), wall_clock=lambda: 2e9,
+        backfill_tasks=backfill_tasks,
+    )  # fmt: skip
 
 
 def messages_of(story: Story) -> list[Message]:
@@ -66,6 +71,16 @@ def test_a_batch_yields_alerts_tasks_and_the_changed_state() -> None:
     assert [t.action for t in out.tasks] == ["retention_call"]
     assert [s.customer_id for _, s in out.states] == ["C000001"]
     assert out.clocks and out.risk
+
+
+def test_a_task_expired_at_wall_clock_is_not_made_and_is_counted() -> None:
+    story = Story("C000001").steady(0, 40).crm(38, "port_out_request")
+    p = pipeline(backfill_tasks=False)
+    batch = messages_of(story)
+    out = p.process(batch, caught_up(batch))
+    assert [a.reasons[0].signal for a in out.alerts] == ["port_out_request"]
+    assert out.tasks == []
+    assert sample(p, "churnwatch_stale_tasks_skipped_total") == 1
 
 
 def test_bad_messages_become_dead_letters_and_the_batch_completes() -> None:

@@ -28,6 +28,7 @@ FULL_ENV = {
     "CHURNWATCH_DEADLETTER_RAW": "None",  # case-insensitive
     "CHURNWATCH_IDLE_TIMEOUT_S": "12",
     "CHURNWATCH_CONSOLE": "1",
+    "CHURNWATCH_BACKFILL_TASKS": "1",
 }
 
 
