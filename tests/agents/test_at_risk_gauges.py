@@ -85,9 +85,9 @@ def test_recovered_states_are_counted_and_a_revoked_partition_is_not() -> None:
     assert not by_level(p.at_risk.values())
 
 
-def test_a_customer_at_risk_on_their_first_event_is_counted() -> None:
-    """A new customer whose first event is urgent and already behind the clock is evaluated
-    within that event: their new state must reach the tally too."""
+def test_a_customer_at_risk_in_the_batch_of_their_first_event_is_counted() -> None:
+    """A new customer whose first events (a day of usage, then an urgent one already behind the
+    clock) are evaluated within their batch: their new state must reach the tally too."""
     old = "C000001"
     new = next(
         f"C{n:06d}"
@@ -99,7 +99,7 @@ def test_a_customer_at_risk_on_their_first_event_is_counted() -> None:
     p.process(history, caught_up(history))
     first = [
         replace(m, offset=len(history) + m.offset)
-        for m in messages_of(Story(new).crm(39, "port_out_request"))
+        for m in messages_of(Story(new).steady(37, 37).crm(39, "port_out_request"))
     ]
     p.process(first, caught_up(first))
     assert by_level(p.at_risk.values()) == by_level([_recounted(p)])
