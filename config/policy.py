@@ -72,6 +72,9 @@ class UsageDropPolicy:
     # Each customer is tested daily on three channels (some forty independent weeks a quarter):
     # one in a thousand keeps chance drops to a few customers in a hundred a quarter.
     significance: float = field(default=0.001, metadata=_rng(0, 1))
+    # A customer who used the line abroad on this many of the recent days is travelling: less
+    # use at roaming prices is the trip, not a goodbye.
+    roaming_days: int = field(default=2, metadata=_rng(1, 28))
     # Below this many events expected in the recent days the volume's spread is a poor guide
     # (a week of one call is volume by chance): the count of events is judged by chance as well.
     many_events: int = field(default=20, metadata=_rng(0, 1_000_000))
@@ -97,8 +100,11 @@ class ZeroActivityPolicy:
     population_min_share: float = field(default=0.5, metadata=_rng(0, 1))
     # A silence fires only when so many idle days in a row are this unlikely at the share of
     # days the customer was active in the baseline (a weekend-only user's week is no silence).
-    # It comes on top of the habit rule above, which already refuses most chance runs.
-    significance: float = field(default=0.01, metadata=_rng(0, 1))
+    # Tested every day, like usage_drop: one in a thousand. A daily user is still silent after
+    # two days, one active four days in five after five.
+    significance: float = field(default=0.001, metadata=_rng(0, 1))
+    # Fewer known days than this before the silence say nothing of the customer's habit.
+    min_habit_days: int = field(default=14, metadata=_rng(1, 56))
 
 
 @dataclass(frozen=True)

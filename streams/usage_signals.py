@@ -26,6 +26,7 @@ from streams.state import (
     DATA_SESSIONS,
     DROPPED,
     FORWARDED,
+    ROAMING,
     SMS_OUT,
     VOICE_OUT_S,
 )
@@ -58,6 +59,8 @@ def usage_drop(view: CustomerView, p: UsageDropPolicy) -> Signal | None:
         return None
     if not _beyond_chance(view, base_first, base_last, p):
         return None
+    if view.days_with(ROAMING, view.last_day - p.recent_days + 1, view.last_day) >= p.roaming_days:
+        return None  # a week abroad: the trip explains the drop (roaming is dear)
     worst = max(drops, key=lambda name: drops[name])
     others = ", ".join(f"{n} {_change(d)}" for n, d in drops.items() if n != worst)
     detail = f"{worst} {_change(drops[worst])} vs {p.baseline_days // 7}-week baseline"
@@ -165,13 +168,14 @@ def zero_activity(view: CustomerView, p: ZeroActivityPolicy) -> Signal | None:
 
 def _silence_beyond_chance(view: CustomerView, streak: int, p: ZeroActivityPolicy) -> bool:
     """Whether `streak` idle days in a row are less likely than `significance` at the share of
-    the `baseline_days` before the silence the customer was active on. Without a baseline that
-    long there is no habit to judge by, and the silence counts."""
+    the known days (up to `baseline_days`) before the silence the customer was active on. With
+    fewer than `min_habit_days` of them the habit is unknown (a weekend-only user two days into
+    the data looks like anyone), and only a silence of `full_strength_days` counts."""
+    known = min(p.baseline_days, view.history_days() - streak)
+    if known < p.min_habit_days:
+        return streak >= p.full_strength_days
     last_active = view.last_day - streak
-    first = last_active - p.baseline_days + 1
-    if not view.known_since(first):
-        return True
-    share = view.active_days(first, last_active) / p.baseline_days
+    share = view.active_days(last_active - known + 1, last_active) / known
     return idle_run_chance(streak, share) < p.significance
 
 

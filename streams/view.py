@@ -51,6 +51,10 @@ class CustomerView:
             found = self._totals[key] = sum([b[counter] for b in self._days(first, last)])
         return found
 
+    def days_with(self, counter: int, first: int, last: int) -> int:
+        """How many of days `first`..`last` had any of this counter."""
+        return sum(1 for b in self._days(first, last) if b[counter])
+
     def daily(self, counter: int, first: int, last: int) -> list[int]:
         """One usage counter on each day `first`..`last`, in order (0 on a day without usage)."""
         days = self.state.days

@@ -94,10 +94,10 @@ def test_a_weekend_only_users_weekdays_are_no_silence():
     assert _fired_days(weekender, zero_activity, P.zero_activity) == []
 
 
-def test_a_weekend_only_user_who_stops_is_silent_within_three_weeks():
+def test_a_weekend_only_user_who_stops_is_silent_after_three_weeks():
     stopped = _weekend_user("C000003", 76)  # its last weekend is days 75 and 76
     fired = _fired_days(stopped, zero_activity, P.zero_activity)
-    assert fired and 77 + 7 <= fired[0] <= 77 + 21
+    assert fired and 77 + 14 <= fired[0] <= 77 + 21
 
 
 def test_a_daily_users_unusual_silence_still_fires_after_two_days():
@@ -124,3 +124,37 @@ def test_chance_of_an_idle_run():
     assert idle_run_chance(5, 2 / 7) == pytest.approx((5 / 7) ** 5)
     assert idle_run_chance(2, 1.0) == 0.0
     assert idle_run_chance(3, 0.0) == 1.0
+
+
+def test_a_weekend_only_user_two_weeks_into_the_data_is_not_silent_on_weekdays():
+    weekender = Life("C000005")
+    for day in range(5, 19):  # the data begins on a Saturday
+        if day % 7 in (5, 6):
+            weekender.call(day, 12).sms(day).data(day, 300)
+    state = state_of(weekender)
+    assert [d for d in range(7, 20) if zero_activity(day_close(state, d), P.zero_activity)] == []
+
+
+def test_a_new_daily_user_who_falls_silent_is_silent_after_the_full_strength_days():
+    new = Life("C000006")
+    for day in range(0, 5):
+        new.call(day, 5).sms(day).data(day, 100)
+    state = state_of(new)
+    fired = [d for d in range(5, 30) if zero_activity(day_close(state, d), P.zero_activity)]
+    assert fired[0] == 5 + P.zero_activity.full_strength_days
+
+
+def test_a_week_abroad_is_no_drop():
+    traveller = Life("C000007")
+    for day in range(35):
+        traveller.call(day, 6).call(day, 4, hour=17).sms(day).data(day, 300)
+    for day in range(35, 42):  # abroad: one short call and a little data a day, at roaming prices
+        traveller.outgoing(day, 1, roaming=True)
+    state = state_of(traveller)
+    assert usage_drop(day_close(state, 42), NO_RULE_DROP) is None
+    home = Life("C000008")
+    for day in range(35):
+        home.call(day, 6).call(day, 4, hour=17).sms(day).data(day, 300)
+    for day in range(35, 42):
+        home.outgoing(day, 1)
+    assert usage_drop(day_close(state_of(home), 42), NO_RULE_DROP) is not None
