@@ -49,7 +49,9 @@ def run_demo(args: argparse.Namespace) -> int:
         # while it was still being produced at many times real speed, a topic can look caught
         # up before more of its past arrives (docs/reliability.md), and the run then differs
         # from the replay it stands for.
-        worker = WorkerProcess(bootstrap, redis_url)
+        # The demo plays months of history in a minute as if they were live: their care tasks
+        # are made as a live run made them, though most would have expired by now.
+        worker = WorkerProcess(bootstrap, redis_url, env={"CHURNWATCH_BACKFILL_TASKS": "1"})
         with worker:
             print(f"worker up: metrics at {worker.url}/metrics", flush=True)
             return _run(args, settings, worker, history)
@@ -80,8 +82,7 @@ def _produce_history(args: argparse.Namespace, settings: Settings, workdir: Path
 
 def history_start(days: int, today: date | None = None) -> date:
     """The Monday that makes a history of `days` days end before today: the demo plays the
-    recent past, so its care tasks are still open (a task that would have expired already is
-    not made)."""
+    recent past, dated as the console and the API show it."""
     start = (today or date.today()) - timedelta(days=days)
     return start - timedelta(days=start.weekday())
 
