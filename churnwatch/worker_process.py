@@ -6,9 +6,8 @@ import os
 import sys
 import urllib.request
 from collections.abc import Mapping, Sequence
-from urllib.error import URLError
 
-from embedded.process import ManagedProcess
+from embedded.process import ManagedProcess, answers_ok
 
 
 class WorkerProcess(ManagedProcess):
@@ -50,19 +49,11 @@ class WorkerProcess(ManagedProcess):
         }
 
     def _is_ready(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.url}/healthz", timeout=1.0) as response:
-                return bool(response.status == 200)
-        except (URLError, OSError):
-            return False
+        return answers_ok(f"{self.url}/healthz")
 
     def is_ready(self) -> bool:
         """`/readyz` answers 200: partitions assigned and their state recovered."""
-        try:
-            with urllib.request.urlopen(f"{self.url}/readyz", timeout=1.0) as response:
-                return bool(response.status == 200)
-        except (URLError, OSError):
-            return False
+        return answers_ok(f"{self.url}/readyz")
 
     def metrics_text(self) -> str:
         with urllib.request.urlopen(f"{self.url}/metrics", timeout=5.0) as response:

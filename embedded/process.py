@@ -31,14 +31,17 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
+from urllib.error import URLError
 
 __all__ = [
     "ManagedProcess",
     "ProcessExitedError",
+    "answers_ok",
     "free_port",
     "pid_alive",
     "wait_until",
@@ -93,6 +96,15 @@ def _can_bind(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def answers_ok(url: str, timeout: float = 1.0) -> bool:
+    """Whether a GET of `url` answers 200 (a server's health or readiness probe)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return bool(response.status == 200)
+    except (URLError, OSError):
+        return False
 
 
 def free_port() -> int:

@@ -13,11 +13,11 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.error import HTTPError, URLError
+from urllib.error import HTTPError
 
 import pytest
 
-from embedded.process import ManagedProcess
+from embedded.process import ManagedProcess, answers_ok
 
 ROOT = Path(__file__).resolve().parents[2]
 OPS = ROOT / "ops"
@@ -232,11 +232,7 @@ class PrometheusServer(ManagedProcess):
         ]
 
     def _is_ready(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1.0) as response:
-                return bool(response.status == 200)
-        except (URLError, OSError):
-            return False
+        return answers_ok(f"{self.url}/-/ready")
 
     def api(self, path: str, **params: str) -> dict[str, Any]:
         """GET /api/v1/<path>; returns the whole answer, errors included (HTTP 4xx too)."""
