@@ -51,13 +51,13 @@ def usage_drop(view: CustomerView, p: UsageDropPolicy) -> Signal | None:
         return None  # no usage_drop from a missing baseline
     if view.active_days(base_first, base_last) < p.min_baseline_active_days:
         return None
-    drops, dip = _channel_drops(view, base_first, base_last, p)
+    drops, dip, scales = _channel_drops(view, base_first, base_last, p)
     if not drops:
         return None
     overall = sum(drops.values()) / len(drops)
     if overall < p.min_drop:
         return None
-    if not _beyond_chance(view, base_first, base_last, p):
+    if not _beyond_chance(view, base_first, base_last, scales, p):
         return None
     if view.days_with(ROAMING, view.last_day - p.recent_days + 1, view.last_day) >= p.roaming_days:
         return None  # a week abroad: the trip explains the drop (roaming is dear)
@@ -76,10 +76,12 @@ def usage_drop(view: CustomerView, p: UsageDropPolicy) -> Signal | None:
 
 def _channel_drops(
     view: CustomerView, base_first: int, base_last: int, p: UsageDropPolicy
-) -> tuple[dict[str, float], float]:
-    """Each channel's drop, relative to the population's where it dipped too; and the largest
-    population dip that was taken into account (0 when none)."""
+) -> tuple[dict[str, float], float, dict[str, float]]:
+    """Each channel's drop, relative to the population's where it dipped too; the largest
+    population dip that was taken into account (0 when none); and each channel's population
+    scale (its recent share of the baseline, 1 when it did not dip)."""
     drops: dict[str, float] = {}
+    scales: dict[str, float] = {}
     largest_dip = 0.0
     for label, counter, unit, least in _USAGE_CHANNELS:
         base = view.total(counter, base_first, base_last) / unit / p.baseline_days
@@ -88,26 +90,32 @@ def _channel_drops(
         recent = view.recent_total(counter, p.recent_days) / unit / p.recent_days
         moved = _population_moved(view, counter, base_first, base_last, p)
         if moved is None:
-            drops[label] = 1.0 - recent / base
+            drops[label], scales[label] = 1.0 - recent / base, 1.0
             continue
         largest_dip = max(largest_dip, 1.0 - moved)
         # Everyone fell silent (an outage, not a customer leaving): nothing left to explain.
         drops[label] = 1.0 - recent / base / moved if moved > 0 else 0.0
-    return drops, largest_dip
+        scales[label] = moved
+    return drops, largest_dip, scales
 
 
-def _beyond_chance(view: CustomerView, base_first: int, base_last: int, p: UsageDropPolicy) -> bool:
-    """Whether some channel's last week is further below its baseline than chance at the
-    customer's own rate and day-to-day spread makes likely (below `significance`), after the
-    population's dip. Where the baseline expects fewer than `many_events` events in the week,
-    arriving at random, the number of events must be improbably low too: a light user's week
-    is mostly luck."""
-    for (_, volume, unit, least), events in zip(_USAGE_CHANNELS, _CHANNEL_EVENTS, strict=True):
-        baseline = view.daily(volume, base_first, base_last)
-        if sum(baseline) / unit / p.baseline_days < least:
+def _beyond_chance(
+    view: CustomerView,
+    base_first: int,
+    base_last: int,
+    scales: dict[str, float],
+    p: UsageDropPolicy,
+) -> bool:
+    """Whether some channel `_channel_drops` measured has a last week further below its
+    baseline than chance at the customer's own rate and day-to-day spread makes likely (below
+    `significance`), after the population's dip (`scales`). Where the baseline expects fewer
+    than `many_events` events in the week, arriving at random, the number of events must be
+    improbably low too: a light user's week is mostly luck."""
+    for (label, volume, _, _), events in zip(_USAGE_CHANNELS, _CHANNEL_EVENTS, strict=True):
+        scale = scales.get(label)
+        if scale is None:
             continue
-        moved = _population_moved(view, volume, base_first, base_last, p)
-        scale = 1.0 if moved is None else moved
+        baseline = view.daily(volume, base_first, base_last)
         chance = low_total_chance(
             float(view.recent_total(volume, p.recent_days)), p.recent_days, baseline, scale
         )
