@@ -83,6 +83,8 @@ class Pipeline:
     ) -> None:
         self.policy, self.cal, self.partitions = policy, cal, partitions
         self.backfill_tasks = backfill_tasks  # care tasks for moments long past, too
+        # The wall clock no care task may have expired by, as of the batch being processed.
+        self._tasks_after: int | None = None
         self.deadletter_raw = deadletter_raw
         self.metrics, self.store, self.wall_clock = metrics, store, wall_clock
         self.engines: dict[int, PartitionEngine] = {}
@@ -102,7 +104,7 @@ class Pipeline:
             tally = AtRiskTally(self.policy.contact, self.policy.reason_category.fallback)
             self.at_risk[partition] = tally.observe_all(states)
             found.before_change = self._watch(tally)
-            found.tasks_after = None if self.backfill_tasks else int(self.wall_clock())
+            found.tasks_after = self._tasks_after
             self.engines[partition] = found
         return found
 
@@ -140,8 +142,9 @@ class Pipeline:
         touched: set[int] = set()
         now = self.wall_clock()
         if not self.backfill_tasks:  # no task that would reach the desk already expired
+            self._tasks_after = int(now)
             for engine in self.engines.values():
-                engine.tasks_after = int(now)
+                engine.tasks_after = self._tasks_after
         for message in messages:
             self._one(message, now, out)
             touched.add(message.partition)

@@ -7,11 +7,11 @@ from dataclasses import dataclass, replace
 from hashlib import sha256
 
 from config.policy import ContactPolicy, Policy
-from streams.calendar import DAY_S, Calendar
+from streams.calendar import Calendar
 from streams.levels import next_level
 from streams.lifecycle import monthly_spend, stage, tenure_days, value_tier
 from streams.locale import localise_detail
-from streams.playbook import candidate_tasks
+from streams.playbook import candidate_tasks, task_expires_at
 from streams.population import Population
 from streams.protective import protective_reasons
 from streams.reasons import alert_category
@@ -138,8 +138,7 @@ def _level_change(
 
 
 def _expired_by(alert: Alert, tasks_after: int | None, policy: Policy) -> bool:
-    expires_at = alert.ts + int(policy.contact.task_expiry_days * DAY_S)
-    return tasks_after is not None and expires_at <= tasks_after
+    return tasks_after is not None and task_expires_at(alert, policy) <= tasks_after
 
 
 def _contact(

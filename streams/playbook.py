@@ -55,6 +55,11 @@ def candidate_tasks(alert: Alert, policy: Policy) -> Iterator[CareTask]:
         yield _task(alert, rule, policy)
 
 
+def task_expires_at(alert: Alert, policy: Policy) -> int:
+    """When the care task of `alert` expires, whichever rule makes it."""
+    return alert.ts + int(policy.contact.task_expiry_days * 86400)
+
+
 def _task(alert: Alert, rule: PlaybookRule, policy: Policy) -> CareTask:
     channel = rule.channel
     if alert.value_tier in policy.contact.account_manager_tiers:
@@ -69,7 +74,7 @@ def _task(alert: Alert, rule: PlaybookRule, policy: Policy) -> CareTask:
         priority=rule.priority,
         created_at=alert.ts,
         due_at=alert.ts + int(sla_s),
-        expires_at=alert.ts + int(policy.contact.task_expiry_days * 86400),
+        expires_at=task_expires_at(alert, policy),
         stage=alert.stage,
         value_tier=alert.value_tier,
         reasons=tuple(r.signal for r in alert.reasons if r.contribution > 0),
