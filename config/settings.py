@@ -101,8 +101,8 @@ class Settings:
             commit_interval_s=_float(env, "CHURNWATCH_COMMIT_INTERVAL_S", cls.commit_interval_s),
             deadletter_raw=env.get("CHURNWATCH_DEADLETTER_RAW", cls.deadletter_raw).lower(),
             idle_timeout_s=_float(env, "CHURNWATCH_IDLE_TIMEOUT_S", cls.idle_timeout_s),
-            console=env.get("CHURNWATCH_CONSOLE", "") in ("1", "true", "yes"),
-            backfill_tasks=env.get("CHURNWATCH_BACKFILL_TASKS", "") in ("1", "true", "yes"),
+            console=_flag(env, "CHURNWATCH_CONSOLE"),
+            backfill_tasks=_flag(env, "CHURNWATCH_BACKFILL_TASKS"),
         )
         settings.validate()
         return settings
@@ -156,6 +156,11 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name}: expected an integer, got {raw!r}") from exc
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    """A switch that is off unless set to 1, true or yes."""
+    return env.get(name, "") in ("1", "true", "yes")
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
